@@ -1,1 +1,22 @@
-pub fn placeholder() {}
+//! A certified asset server for the Internet Computer.
+//!
+//! Assets live in stable memory (`store`); the v1 certification tree over
+//! their hashes is derived on the heap (`certification`); `http` serves
+//! them with the `IC-Certificate` header; `upload` and `access` implement
+//! the asset canister upload interface and its permissions. `server` ties
+//! these together with time and caller passed in, and `api` is the thin
+//! layer that exports the candid methods and talks to the system.
+
+pub mod access;
+pub mod aliases;
+pub mod api;
+pub mod certification;
+pub mod error;
+pub mod http;
+pub mod lookup;
+pub mod server;
+pub mod store;
+pub mod types;
+pub mod upload;
+
+pub use server::AssetServer;

@@ -1,0 +1,66 @@
+//! The exported candid methods: glue between the system API and the
+//! `AssetServer` core. Only this module calls `ic_cdk`. Every method that
+//! may change assets goes through `write`, which certifies the new root.
+
+mod lifecycle;
+mod permissions;
+mod reads;
+mod uploads;
+
+use std::cell::RefCell;
+
+use ic_stable_structures::DefaultMemoryImpl;
+
+use crate::access::Caller;
+use crate::error::Result;
+use crate::server::AssetServer;
+
+/// The asset canister interface version `dfx` checks before uploading.
+const API_VERSION: u16 = 2;
+
+thread_local! {
+    static SERVER: RefCell<Option<AssetServer<DefaultMemoryImpl>>> = const { RefCell::new(None) };
+}
+
+fn with_server<T>(f: impl FnOnce(&mut AssetServer<DefaultMemoryImpl>) -> T) -> T {
+    SERVER.with_borrow_mut(|server| {
+        let server = server.get_or_insert_with(|| AssetServer::open(DefaultMemoryImpl::default()));
+        f(server)
+    })
+}
+
+fn caller() -> Caller {
+    let principal = ic_cdk::api::msg_caller();
+    Caller {
+        principal,
+        is_controller: ic_cdk::api::is_controller(&principal),
+    }
+}
+
+/// Runs a change as the caller; on success certifies the (possibly new)
+/// root, on error traps, which rolls the whole call back.
+fn write<T>(f: impl FnOnce(&mut AssetServer<DefaultMemoryImpl>, Caller, u64) -> Result<T>) -> T {
+    let caller = caller();
+    let now = ic_cdk::api::time();
+    with_server(|server| match f(server, caller, now) {
+        Ok(value) => {
+            ic_cdk::api::certified_data_set(server.certified_root());
+            value
+        }
+        Err(error) => ic_cdk::trap(error.to_string()),
+    })
+}
+
+fn read<T>(f: impl FnOnce(&AssetServer<DefaultMemoryImpl>) -> Result<T>) -> T {
+    with_server(|server| f(server).unwrap_or_else(|error| ic_cdk::trap(error.to_string())))
+}
+
+#[ic_cdk::query]
+fn api_version() -> u16 {
+    API_VERSION
+}
+
+use crate::types::*;
+use candid::Principal;
+
+ic_cdk::export_candid!();

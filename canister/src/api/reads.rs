@@ -1,0 +1,50 @@
+//! Queries: HTTP serving, streaming, and the asset listing reads.
+
+use super::{read, with_server};
+use crate::http::QueryContext;
+use crate::types::*;
+
+#[ic_cdk::query]
+fn http_request(request: HttpRequest) -> HttpResponse {
+    let certificate = ic_cdk::api::data_certificate();
+    let context = QueryContext {
+        canister_id: ic_cdk::api::canister_self(),
+        certificate: certificate.as_deref(),
+    };
+    with_server(|server| server.http_request(&context, &request))
+}
+
+#[ic_cdk::query]
+fn http_request_streaming_callback(
+    token: StreamingCallbackToken,
+) -> Option<StreamingCallbackHttpResponse> {
+    read(|server| server.http_request_streaming_callback(&token))
+}
+
+#[ic_cdk::query]
+fn get(args: GetArguments) -> EncodedAsset {
+    read(|server| server.get(args))
+}
+
+#[ic_cdk::query]
+fn get_chunk(args: GetChunkArguments) -> GetChunkResponse {
+    read(|server| server.get_chunk(args))
+}
+
+#[ic_cdk::query]
+fn list(_: ListArguments) -> Vec<AssetDetails> {
+    with_server(|server| server.list())
+}
+
+#[ic_cdk::query]
+fn certified_tree(_: CertifiedTreeArguments) -> CertifiedTreeResponse {
+    let certificate = ic_cdk::api::data_certificate().unwrap_or_else(|| {
+        ic_cdk::trap("certified_tree must be called as a query: no data certificate")
+    });
+    with_server(|server| server.certified_tree(certificate))
+}
+
+#[ic_cdk::query]
+fn get_asset_properties(key: Key) -> AssetProperties {
+    read(|server| server.get_asset_properties(&key))
+}

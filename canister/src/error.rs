@@ -1,0 +1,140 @@
+//! Every way a call can be refused, with the message the caller sees.
+//!
+//! The API edge turns these into candid rejects (traps), which also roll back
+//! anything the call did; the core itself never leaves partial changes.
+
+use candid::{Nat, Principal};
+
+use crate::types::Permission;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AssetError {
+    AnonymousCaller,
+    NotPermitted {
+        caller: Principal,
+        needs: Permission,
+    },
+    NotController {
+        caller: Principal,
+    },
+    CannotGrantToAnonymous,
+    InvalidId(Nat),
+    BatchNotFound(u64),
+    BatchExpired(u64),
+    ChunkNotInBatch {
+        batch_id: u64,
+        chunk_id: u64,
+    },
+    ChunkUsedTwice(u64),
+    ChunkTooLarge {
+        size: usize,
+        max: usize,
+    },
+    InvalidKey(String),
+    AssetNotFound(String),
+    AssetExists(String),
+    EncodingNotFound {
+        key: String,
+        encoding: String,
+    },
+    NoAcceptableEncoding(String),
+    ChunkIndexOutOfRange {
+        key: String,
+        index: Nat,
+    },
+    StaleSha256 {
+        key: String,
+    },
+    EmptyContent {
+        key: String,
+    },
+    EmptyEncoding {
+        key: String,
+    },
+    Sha256WrongLength(usize),
+    Sha256Mismatch {
+        key: String,
+        encoding: String,
+        supplied: String,
+        computed: String,
+    },
+    WrongInstallArgument(&'static str),
+}
+
+impl std::fmt::Display for AssetError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        use AssetError::*;
+        match self {
+            AnonymousCaller => write!(
+                f,
+                "the anonymous principal cannot change assets or permissions"
+            ),
+            NotPermitted { caller, needs } => {
+                write!(f, "caller {caller} does not have {needs} permission")
+            }
+            NotController { caller } => {
+                write!(f, "caller {caller} is not a controller of this canister")
+            }
+            CannotGrantToAnonymous => write!(
+                f,
+                "permissions cannot be granted to the anonymous principal"
+            ),
+            InvalidId(id) => write!(f, "id {id} is out of range"),
+            BatchNotFound(id) => write!(
+                f,
+                "batch {id} not found (it may have been committed, deleted or expired)"
+            ),
+            BatchExpired(id) => write!(
+                f,
+                "batch {id} expired after 5 minutes without activity; create a new batch"
+            ),
+            ChunkNotInBatch { batch_id, chunk_id } => {
+                write!(f, "chunk {chunk_id} not found in batch {batch_id}")
+            }
+            ChunkUsedTwice(id) => {
+                write!(f, "chunk {id} is used by more than one content operation")
+            }
+            ChunkTooLarge { size, max } => write!(
+                f,
+                "chunk of {size} bytes exceeds the maximum of {max} bytes"
+            ),
+            InvalidKey(key) => write!(
+                f,
+                "invalid asset key {key:?}: keys are paths that start with '/'"
+            ),
+            AssetNotFound(key) => write!(f, "asset {key} not found"),
+            AssetExists(key) => write!(f, "asset {key} already exists"),
+            EncodingNotFound { key, encoding } => {
+                write!(f, "asset {key} has no {encoding} encoding")
+            }
+            NoAcceptableEncoding(key) => {
+                write!(f, "asset {key} has none of the accepted encodings")
+            }
+            ChunkIndexOutOfRange { key, index } => write!(f, "asset {key} has no chunk {index}"),
+            StaleSha256 { key } => write!(
+                f,
+                "asset {key} changed: the sha256 given does not match its content"
+            ),
+            EmptyContent { key } => write!(
+                f,
+                "content for {key} must have at least one chunk or a last_chunk"
+            ),
+            EmptyEncoding { key } => write!(f, "content encoding for {key} must not be empty"),
+            Sha256WrongLength(len) => write!(f, "sha256 must be 32 bytes, got {len}"),
+            Sha256Mismatch {
+                key,
+                encoding,
+                supplied,
+                computed,
+            } => write!(
+                f,
+                "sha256 mismatch for {key} ({encoding}): supplied {supplied}, content hashes to {computed}"
+            ),
+            WrongInstallArgument(why) => f.write_str(why),
+        }
+    }
+}
+
+impl std::error::Error for AssetError {}
+
+pub type Result<T, E = AssetError> = std::result::Result<T, E>;

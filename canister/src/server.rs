@@ -1,0 +1,394 @@
+//! The asset server: stores in stable memory plus the certification tree
+//! derived from them. Every method takes the caller and the time from the
+//! outside, so the whole canister runs natively in tests; the `api` module
+//! is the only place that asks the system for them.
+
+use std::collections::BTreeSet;
+
+use candid::{Int, Nat, Principal};
+use ic_certified_map::Hash;
+use ic_stable_structures::Memory;
+use serde_bytes::ByteBuf;
+
+use crate::access::{self, Caller};
+use crate::aliases::aliases_of;
+use crate::certification::CertifiedTree;
+use crate::error::{AssetError, Result};
+use crate::http::{self, QueryContext};
+use crate::lookup::{certified_encoding, resolve};
+use crate::store::{BatchId, Stores};
+use crate::types::*;
+use crate::upload::{self, Applied, to_u64};
+
+pub struct AssetServer<M: Memory> {
+    stores: Stores<M>,
+    tree: CertifiedTree,
+}
+
+impl<M: Memory> AssetServer<M> {
+    /// Opens the stores in `memory` and derives the certification tree from
+    /// the hashes found there (nothing is re-hashed).
+    pub fn open(memory: M) -> Self {
+        let mut server = Self {
+            stores: Stores::init(memory),
+            tree: CertifiedTree::default(),
+        };
+        server.rebuild_tree();
+        server
+    }
+
+    /// `canister_init`: the installer may do everything, unless the
+    /// argument sets the permission lists itself.
+    pub fn install(&mut self, installer: Principal, args: Option<AssetCanisterArgs>) -> Result<()> {
+        let set_permissions = match args {
+            None => None,
+            Some(AssetCanisterArgs::Init(init)) => init.set_permissions,
+            Some(AssetCanisterArgs::Upgrade(_)) => {
+                return Err(AssetError::WrongInstallArgument(
+                    "install takes an Init argument, not an Upgrade argument",
+                ));
+            }
+        };
+        if installer != Principal::anonymous() {
+            for permission in Permission::ALL {
+                access::grant(&mut self.stores.permissions, installer, permission)?;
+            }
+        }
+        if let Some(lists) = set_permissions {
+            access::set_all(&mut self.stores.permissions, lists)?;
+        }
+        Ok(())
+    }
+
+    /// `canister_post_upgrade`: applies permission lists if given.
+    pub fn upgrade(&mut self, args: Option<AssetCanisterArgs>) -> Result<()> {
+        match args {
+            None => Ok(()),
+            Some(AssetCanisterArgs::Upgrade(upgrade)) => match upgrade.set_permissions {
+                Some(lists) => access::set_all(&mut self.stores.permissions, lists),
+                None => Ok(()),
+            },
+            Some(AssetCanisterArgs::Init(_)) => Err(AssetError::WrongInstallArgument(
+                "upgrade takes an Upgrade argument, not an Init argument",
+            )),
+        }
+    }
+
+    /// The 32 bytes for `certified_data_set`.
+    pub fn certified_root(&self) -> Hash {
+        self.tree.root_hash()
+    }
+
+    pub fn tree(&self) -> &CertifiedTree {
+        &self.tree
+    }
+
+    // ---- uploads ----
+
+    pub fn create_batch(&mut self, caller: Caller, now: u64) -> Result<CreateBatchResponse> {
+        access::require(&self.stores.permissions, caller, Permission::Prepare)?;
+        let batch_id = upload::create_batch(&mut self.stores, now);
+        Ok(CreateBatchResponse {
+            batch_id: Nat::from(batch_id),
+        })
+    }
+
+    pub fn create_chunks(
+        &mut self,
+        caller: Caller,
+        now: u64,
+        args: CreateChunksArguments,
+    ) -> Result<CreateChunksResponse> {
+        access::require(&self.stores.permissions, caller, Permission::Prepare)?;
+        let batch_id = to_u64(&args.batch_id)?;
+        let contents = args.content.into_iter().map(ByteBuf::into_vec).collect();
+        let ids = upload::create_chunks(&mut self.stores, batch_id, contents, now)?;
+        Ok(CreateChunksResponse {
+            chunk_ids: ids.into_iter().map(Nat::from).collect(),
+        })
+    }
+
+    pub fn create_chunk(
+        &mut self,
+        caller: Caller,
+        now: u64,
+        args: CreateChunkArguments,
+    ) -> Result<CreateChunkResponse> {
+        let response = self.create_chunks(
+            caller,
+            now,
+            CreateChunksArguments {
+                batch_id: args.batch_id,
+                content: vec![args.content],
+            },
+        )?;
+        let chunk_id = response
+            .chunk_ids
+            .into_iter()
+            .next()
+            .expect("one chunk in, one id out");
+        Ok(CreateChunkResponse { chunk_id })
+    }
+
+    pub fn delete_batch(&mut self, caller: Caller, args: DeleteBatchArguments) -> Result<()> {
+        access::require(&self.stores.permissions, caller, Permission::Prepare)?;
+        upload::delete_batch(&mut self.stores, to_u64(&args.batch_id)?)
+    }
+
+    /// Applies every operation or none; the batch is gone afterwards.
+    pub fn commit_batch(
+        &mut self,
+        caller: Caller,
+        now: u64,
+        args: CommitBatchArguments,
+    ) -> Result<()> {
+        access::require(&self.stores.permissions, caller, Permission::Commit)?;
+        let batch_id = to_u64(&args.batch_id)?;
+        upload::touch_batch(&mut self.stores, batch_id, now)?;
+        self.commit(Some(batch_id), args.operations, now)?;
+        upload::delete_batch(&mut self.stores, batch_id)
+    }
+
+    /// One commit operation outside any batch (`create_asset`, `clear`, ...).
+    pub fn apply_operation(
+        &mut self,
+        caller: Caller,
+        now: u64,
+        operation: BatchOperationKind,
+    ) -> Result<()> {
+        access::require(&self.stores.permissions, caller, Permission::Commit)?;
+        self.commit(None, vec![operation], now)
+    }
+
+    /// Creates or replaces one encoding of an asset in a single call.
+    pub fn store(&mut self, caller: Caller, now: u64, args: StoreArguments) -> Result<()> {
+        access::require(&self.stores.permissions, caller, Permission::Commit)?;
+        let mut operations = Vec::new();
+        match self.stores.assets.get(&args.key) {
+            Some(record) if record.content_type == args.content_type => {}
+            existing => {
+                // A changed content type replaces the asset, keeping its properties.
+                let properties = existing.as_ref();
+                if existing.is_some() {
+                    operations.push(BatchOperationKind::DeleteAsset(DeleteAssetArguments {
+                        key: args.key.clone(),
+                    }));
+                }
+                operations.push(BatchOperationKind::CreateAsset(CreateAssetArguments {
+                    key: args.key.clone(),
+                    content_type: args.content_type,
+                    max_age: properties.and_then(|r| r.max_age),
+                    headers: properties.and_then(|r| r.headers.clone()),
+                    enable_aliasing: properties.and_then(|r| r.is_aliased),
+                    allow_raw_access: properties.and_then(|r| r.allow_raw_access),
+                }));
+            }
+        }
+        operations.push(BatchOperationKind::SetAssetContent(
+            SetAssetContentArguments {
+                key: args.key,
+                content_encoding: args.content_encoding,
+                chunk_ids: Vec::new(),
+                last_chunk: Some(args.content),
+                sha256: args.sha256,
+            },
+        ));
+        self.commit(None, operations, now)
+    }
+
+    fn commit(
+        &mut self,
+        batch: Option<BatchId>,
+        operations: Vec<BatchOperationKind>,
+        now: u64,
+    ) -> Result<()> {
+        let steps = upload::plan(&self.stores, batch, operations)?;
+        match upload::apply(&mut self.stores, batch, steps, now) {
+            Applied::Everything => self.rebuild_tree(),
+            Applied::Keys(keys) => self.recertify(&keys),
+        }
+        Ok(())
+    }
+
+    // ---- certification ----
+
+    /// Recomputes the certified hash of every path that `keys` may answer.
+    fn recertify(&mut self, keys: &BTreeSet<String>) {
+        for key in keys {
+            for path in std::iter::once(key.clone()).chain(aliases_of(key)) {
+                let hash = resolve(&self.stores.assets, &path)
+                    .and_then(|(_, record)| certified_encoding(&record).map(|(_, e)| e.sha256));
+                self.tree.set(&path, hash);
+            }
+        }
+    }
+
+    fn rebuild_tree(&mut self) {
+        self.tree = CertifiedTree::default();
+        let keys: BTreeSet<String> = self.stores.assets.keys().collect();
+        self.recertify(&keys);
+    }
+
+    // ---- reads ----
+
+    pub fn http_request(&self, context: &QueryContext<'_>, request: &HttpRequest) -> HttpResponse {
+        http::http_request(&self.stores, &self.tree, context, request)
+    }
+
+    pub fn http_request_streaming_callback(
+        &self,
+        token: &StreamingCallbackToken,
+    ) -> Result<Option<StreamingCallbackHttpResponse>> {
+        http::streaming_callback(&self.stores, token)
+    }
+
+    pub fn get(&self, args: GetArguments) -> Result<EncodedAsset> {
+        let record = self
+            .stores
+            .assets
+            .get(&args.key)
+            .ok_or_else(|| AssetError::AssetNotFound(args.key.clone()))?;
+        let (name, encoding) = args
+            .accept_encodings
+            .iter()
+            .find_map(|name| record.encodings.get_key_value(name))
+            .ok_or_else(|| AssetError::NoAcceptableEncoding(args.key.clone()))?;
+        Ok(EncodedAsset {
+            content: ByteBuf::from(http::read_chunk(&self.stores, encoding, 0)),
+            content_type: record.content_type.clone(),
+            content_encoding: name.clone(),
+            sha256: Some(ByteBuf::from(encoding.sha256.to_vec())),
+            total_length: Nat::from(encoding.length),
+        })
+    }
+
+    pub fn get_chunk(&self, args: GetChunkArguments) -> Result<GetChunkResponse> {
+        let record = self
+            .stores
+            .assets
+            .get(&args.key)
+            .ok_or_else(|| AssetError::AssetNotFound(args.key.clone()))?;
+        let encoding = record
+            .encodings
+            .get(&args.content_encoding)
+            .ok_or_else(|| AssetError::EncodingNotFound {
+                key: args.key.clone(),
+                encoding: args.content_encoding.clone(),
+            })?;
+        if args
+            .sha256
+            .as_ref()
+            .is_some_and(|sha| sha.as_slice() != encoding.sha256)
+        {
+            return Err(AssetError::StaleSha256 { key: args.key });
+        }
+        let index = http::chunk_index(&args.index, encoding).ok_or_else(|| {
+            AssetError::ChunkIndexOutOfRange {
+                key: args.key.clone(),
+                index: args.index.clone(),
+            }
+        })?;
+        Ok(GetChunkResponse {
+            content: ByteBuf::from(http::read_chunk(&self.stores, encoding, index)),
+        })
+    }
+
+    pub fn list(&self) -> Vec<AssetDetails> {
+        self.stores
+            .assets
+            .iter()
+            .map(|entry| {
+                let (key, record) = entry.into_pair();
+                AssetDetails {
+                    key,
+                    content_type: record.content_type,
+                    encodings: record
+                        .encodings
+                        .into_iter()
+                        .map(|(name, e)| AssetEncodingDetails {
+                            content_encoding: name,
+                            sha256: Some(ByteBuf::from(e.sha256.to_vec())),
+                            length: Nat::from(e.length),
+                            modified: Int::from(e.modified),
+                        })
+                        .collect(),
+                }
+            })
+            .collect()
+    }
+
+    pub fn get_asset_properties(&self, key: &str) -> Result<AssetProperties> {
+        let record = self
+            .stores
+            .assets
+            .get(&key.to_string())
+            .ok_or_else(|| AssetError::AssetNotFound(key.into()))?;
+        Ok(AssetProperties {
+            max_age: record.max_age,
+            headers: record.headers,
+            allow_raw_access: record.allow_raw_access,
+            is_aliased: record.is_aliased,
+        })
+    }
+
+    pub fn certified_tree(&self, certificate: Vec<u8>) -> CertifiedTreeResponse {
+        CertifiedTreeResponse {
+            certificate: ByteBuf::from(certificate),
+            tree: ByteBuf::from(self.tree.full_tree()),
+        }
+    }
+
+    /// How many chunks are stored, committed or in flight (for tests and
+    /// for seeing that nothing leaks).
+    pub fn stored_chunk_count(&self) -> u64 {
+        self.stores.chunks.len()
+    }
+
+    // ---- permissions ----
+
+    pub fn grant_permission(&mut self, caller: Caller, args: GrantPermission) -> Result<()> {
+        access::require(
+            &self.stores.permissions,
+            caller,
+            Permission::ManagePermissions,
+        )?;
+        access::grant(
+            &mut self.stores.permissions,
+            args.to_principal,
+            args.permission,
+        )
+    }
+
+    /// Managers may revoke anyone's permission; anyone may give up their own.
+    pub fn revoke_permission(&mut self, caller: Caller, args: RevokePermission) -> Result<()> {
+        if caller.principal != args.of_principal || caller.principal == Principal::anonymous() {
+            access::require(
+                &self.stores.permissions,
+                caller,
+                Permission::ManagePermissions,
+            )?;
+        }
+        access::revoke(
+            &mut self.stores.permissions,
+            args.of_principal,
+            args.permission,
+        );
+        Ok(())
+    }
+
+    pub fn list_permitted(&self, permission: Permission) -> Vec<Principal> {
+        access::list(&self.stores.permissions, permission)
+    }
+
+    /// Only controllers may take ownership: every permission is revoked and
+    /// the caller alone keeps Commit (and, as a controller, everything).
+    pub fn take_ownership(&mut self, caller: Caller) -> Result<()> {
+        access::require_controller(caller)?;
+        access::revoke_all(&mut self.stores.permissions);
+        access::grant(
+            &mut self.stores.permissions,
+            caller.principal,
+            Permission::Commit,
+        )
+    }
+}

@@ -1,0 +1,107 @@
+//! Stable memory, in its 64-bit and legacy 32-bit forms.
+
+use wasmtime::Linker;
+
+use super::{Ctx, Res, contract, message, read_heap, write_heap};
+use crate::context::CanisterData;
+
+pub(super) fn define(l: &mut Linker<CanisterData>) -> wasmtime::Result<()> {
+    l.func_wrap("ic0", "stable64_size", |c: Ctx<'_>| -> Res<u64> {
+        message(&c, "stable64_size")?;
+        Ok(c.data().stable.pages())
+    })?;
+    l.func_wrap(
+        "ic0",
+        "stable64_grow",
+        |mut c: Ctx<'_>, new_pages: u64| -> Res<u64> {
+            message(&c, "stable64_grow")?;
+            Ok(c.data_mut().stable.grow(new_pages).unwrap_or(u64::MAX))
+        },
+    )?;
+    l.func_wrap(
+        "ic0",
+        "stable64_read",
+        |mut c: Ctx<'_>, dst: u64, offset: u64, size: u64| -> Res<()> {
+            read(&mut c, "stable64_read", dst, offset, size)
+        },
+    )?;
+    l.func_wrap(
+        "ic0",
+        "stable64_write",
+        |mut c: Ctx<'_>, offset: u64, src: u64, size: u64| -> Res<()> {
+            write(&mut c, "stable64_write", offset, src, size)
+        },
+    )?;
+    l.func_wrap("ic0", "stable_size", |c: Ctx<'_>| -> Res<u32> {
+        message(&c, "stable_size")?;
+        match u32::try_from(c.data().stable.pages()) {
+            Ok(pages) if pages <= 65_536 => Ok(pages),
+            _ => contract("ic0.stable_size: stable memory exceeds 4 GiB".into()),
+        }
+    })?;
+    l.func_wrap(
+        "ic0",
+        "stable_grow",
+        |mut c: Ctx<'_>, new_pages: u32| -> Res<u32> {
+            message(&c, "stable_grow")?;
+            let stable = &mut c.data_mut().stable;
+            // The 32-bit API cannot address more than 4 GiB.
+            if stable.pages() + u64::from(new_pages) > 65_536 {
+                return Ok(u32::MAX);
+            }
+            Ok(stable
+                .grow(u64::from(new_pages))
+                .map_or(u32::MAX, |old| old as u32))
+        },
+    )?;
+    l.func_wrap(
+        "ic0",
+        "stable_read",
+        |mut c: Ctx<'_>, dst: u32, offset: u32, size: u32| -> Res<()> {
+            read(
+                &mut c,
+                "stable_read",
+                dst.into(),
+                offset.into(),
+                size.into(),
+            )
+        },
+    )?;
+    l.func_wrap(
+        "ic0",
+        "stable_write",
+        |mut c: Ctx<'_>, offset: u32, src: u32, size: u32| -> Res<()> {
+            write(
+                &mut c,
+                "stable_write",
+                offset.into(),
+                src.into(),
+                size.into(),
+            )
+        },
+    )?;
+    Ok(())
+}
+
+fn read(c: &mut Ctx<'_>, api: &str, dst: u64, offset: u64, size: u64) -> Res<()> {
+    message(c, api)?;
+    let Some(bytes) = c.data().stable.read(offset, size).map(<[u8]>::to_vec) else {
+        return contract(format!(
+            "ic0.{api}: range [{offset}, {offset}+{size}) is outside stable memory of {} pages",
+            c.data().stable.pages()
+        ));
+    };
+    write_heap(c, api, dst, &bytes)
+}
+
+fn write(c: &mut Ctx<'_>, api: &str, offset: u64, src: u64, size: u64) -> Res<()> {
+    message(c, api)?;
+    let bytes = read_heap(c, api, src, size)?;
+    if !c.data_mut().stable.write(offset, &bytes) {
+        return contract(format!(
+            "ic0.{api}: range [{offset}, {offset}+{size}) is outside stable memory of {} pages",
+            c.data().stable.pages()
+        ));
+    }
+    Ok(())
+}

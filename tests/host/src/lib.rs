@@ -1,0 +1,37 @@
+//! An in-process Internet Computer host for tests: runs one canister's
+//! wasm under wasmtime with the `ic0` system API, the IC's instruction and
+//! size limits, rollback of failed messages, query isolation, upgrades,
+//! and data certificates signed by a test subnet.
+//!
+//! ```no_run
+//! use wasm_host::{compile, Host};
+//! # let wasm: Vec<u8> = vec![];
+//! let module = compile(&wasm).unwrap(); // compiled once per process
+//! let mut host = Host::new();
+//! let admin = candid::Principal::anonymous();
+//! host.install(&module, &candid::encode_args(()).unwrap(), admin).unwrap();
+//! let reply = host.query("get", &candid::encode_args(()).unwrap(), admin).unwrap();
+//! println!("{} bytes in {} instructions", reply.bytes.len(), reply.instructions);
+//! ```
+//!
+//! What the host does not do: inter-canister calls (`ic0.call_*` are not
+//! provided, so such modules fail to install), cycles accounting (the
+//! balance is constant), heartbeats and timers (the timer is recorded but
+//! never fires), and advancing time on its own.
+
+mod certify;
+mod context;
+mod error;
+mod host;
+mod ic0;
+mod instance;
+pub mod limits;
+mod module;
+mod rewrite;
+mod stable;
+
+pub use candid::Principal;
+pub use error::{CallError, HostError};
+pub use host::{Host, Outcome, Reply};
+pub use limits::InstructionLimits;
+pub use module::{CompiledModule, compile};

@@ -1,0 +1,58 @@
+//! The IC's limits that the host enforces, in one place.
+
+/// Instruction budget of a query (non-replicated or replicated).
+pub const QUERY_INSTRUCTIONS: u64 = 5_000_000_000;
+
+/// Instruction budget of an update message.
+pub const UPDATE_INSTRUCTIONS: u64 = 40_000_000_000;
+
+/// Instruction budget of `install_code`: `canister_init` on install, and
+/// `canister_pre_upgrade` plus `canister_post_upgrade` together on upgrade.
+pub const INSTALL_INSTRUCTIONS: u64 = 300_000_000_000;
+
+/// Instruction budget of `canister_inspect_message`.
+pub const INSPECT_INSTRUCTIONS: u64 = 200_000_000;
+
+/// The IC refuses ingress messages whose argument exceeds 2 MiB.
+pub const MAX_INGRESS_ARG: usize = 2 * 1024 * 1024;
+
+/// Largest reply an update may produce.
+pub const MAX_UPDATE_REPLY: usize = 2 * 1024 * 1024;
+
+/// Largest reply a query may produce.
+pub const MAX_QUERY_REPLY: usize = 3 * 1024 * 1024;
+
+/// `ic0.certified_data_set` accepts at most 32 bytes.
+pub const MAX_CERTIFIED_DATA: usize = 32;
+
+/// Size of a wasm and a stable memory page.
+pub const PAGE_SIZE: u64 = 64 * 1024;
+
+/// Stable memory the host is willing to back with RAM (4 GiB); the IC
+/// allows far more, but tests never need it and a grow past this fails
+/// the way a full subnet does (`stable64_grow` returns -1).
+pub const MAX_STABLE_PAGES: u64 = 65_536;
+
+/// Cycle balance reported by `ic0.canister_cycle_balance128`: the host
+/// charges nothing, so the balance is a constant.
+pub const CYCLE_BALANCE: u128 = 100_000_000_000_000;
+
+/// Per-message instruction budgets. The default is the IC's; tests that
+/// exhaust a budget on purpose lower it to stay fast.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct InstructionLimits {
+    pub query: u64,
+    pub update: u64,
+    /// Install (`canister_init`) or upgrade (both hooks together).
+    pub install: u64,
+}
+
+impl Default for InstructionLimits {
+    fn default() -> Self {
+        InstructionLimits {
+            query: QUERY_INSTRUCTIONS,
+            update: UPDATE_INSTRUCTIONS,
+            install: INSTALL_INSTRUCTIONS,
+        }
+    }
+}

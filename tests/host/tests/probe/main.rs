@@ -1,0 +1,14 @@
+//! The host's own tests, in one binary so the probe canister is compiled
+//! once for all of them.
+
+mod common;
+
+mod certificate;
+mod context_rules;
+mod identity;
+mod instructions;
+mod link;
+mod queries;
+mod rollback;
+mod sizes;
+mod upgrade;

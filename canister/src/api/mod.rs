@@ -64,3 +64,23 @@ use crate::types::*;
 use candid::Principal;
 
 ic_cdk::export_candid!();
+
+#[cfg(test)]
+mod tests {
+    use candid_parser::utils::{CandidSource, service_equal};
+
+    /// The `.did` users and tools see must be exactly what the code exports.
+    #[test]
+    fn candid_file_matches_the_exported_service() {
+        let exported = super::__export_service();
+        let path =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../candid/asset_server.did");
+        if std::env::var_os("WRITE_CANDID").is_some() {
+            std::fs::write(&path, &exported).unwrap();
+        }
+        let file = std::fs::read_to_string(&path).expect("candid/asset_server.did exists");
+        service_equal(CandidSource::Text(&file), CandidSource::Text(&exported)).unwrap_or_else(
+            |e| panic!("candid/asset_server.did differs from the code: {e}\nexported:\n{exported}"),
+        );
+    }
+}

@@ -225,7 +225,8 @@ impl Host {
         };
         let mut new = match Canister::try_instantiate(module, data) {
             Ok(new) => new,
-            Err((e, data)) => {
+            Err(failed) => {
+                let (e, data) = *failed;
                 old.data_mut().stable = data.stable;
                 return Err(e);
             }
@@ -294,11 +295,16 @@ impl Host {
             reply_limit: MAX_UPDATE_REPLY,
             persist: kind == MethodKind::Update,
         };
-        let reply = self.run(plan)?;
-        if kind == MethodKind::Update {
+        let result = self.run(plan);
+        // The version counts executions whose changes were kept.
+        let kept = matches!(
+            result,
+            Ok(_) | Err(CallError::Rejected { .. } | CallError::NoReply { .. })
+        );
+        if kind == MethodKind::Update && kept {
             self.canister_version += 1;
         }
-        Ok(reply)
+        result
     }
 
     /// Runs a query method; nothing it changes persists. Update methods

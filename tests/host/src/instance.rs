@@ -42,7 +42,7 @@ impl Canister {
     /// given system state. Every import is checked up front so that the
     /// error names the first one the host does not provide.
     pub fn instantiate(module: &CompiledModule, data: CanisterData) -> Result<Self, CallError> {
-        Self::try_instantiate(module, data).map_err(|(e, _)| e)
+        Self::try_instantiate(module, data).map_err(|failed| failed.0)
     }
 
     /// [`instantiate`](Self::instantiate), handing the system state back on
@@ -50,7 +50,7 @@ impl Canister {
     pub fn try_instantiate(
         module: &CompiledModule,
         data: CanisterData,
-    ) -> Result<Self, (CallError, CanisterData)> {
+    ) -> Result<Self, Box<(CallError, CanisterData)>> {
         let mut store = Store::new(engine(), data);
         let linker = linker();
         for import in module.module().imports() {
@@ -63,7 +63,7 @@ impl Canister {
                     import.module(),
                     import.name()
                 ));
-                return Err((error, store.into_data()));
+                return Err(Box::new((error, store.into_data())));
             }
         }
         // A `start` function, if any, runs during instantiation.
@@ -72,7 +72,10 @@ impl Canister {
             .expect("fuel is enabled on the engine");
         let instance = match linker.instantiate(&mut store, module.module()) {
             Ok(instance) => instance,
-            Err(e) => return Err((CallError::Link(format!("{e:#}")), store.into_data())),
+            Err(e) => {
+                let error = CallError::Link(format!("{e:#}"));
+                return Err(Box::new((error, store.into_data())));
+            }
         };
         let memory = module
             .memory_export()

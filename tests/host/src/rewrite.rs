@@ -207,3 +207,55 @@ fn push_export(out: &mut Vec<u8>, name: &str, kind: u8, index: u32) {
     out.push(kind);
     write_leb(out, u64::from(index));
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn exports(wasm: &[u8]) -> Vec<String> {
+        let module = wasmtime::Module::new(crate::module::engine(), wasm).unwrap();
+        module.exports().map(|e| e.name().to_string()).collect()
+    }
+
+    #[test]
+    fn adds_an_export_section_where_there_was_none() {
+        let wasm = wat::parse_str(
+            r#"(module (memory 1) (global (mut i64) (i64.const 1))
+                 (global i32 (i32.const 2)) (func) (start 0))"#,
+        )
+        .unwrap();
+        let out = export_state(&wasm).unwrap();
+        assert_eq!(
+            exports(&out),
+            [format!("{GLOBAL_EXPORT_PREFIX}0"), MEMORY_EXPORT.into()]
+        );
+    }
+
+    #[test]
+    fn keeps_existing_exports_and_counts_imported_globals() {
+        let wasm = wat::parse_str(
+            r#"(module (import "m" "g" (global i32))
+                 (memory (export "memory") 1)
+                 (global (export "sp") (mut i32) (i32.const 0))
+                 (global (mut i32) (i32.const 0))
+                 (func (export "canister_query f")))"#,
+        )
+        .unwrap();
+        let out = export_state(&wasm).unwrap();
+        assert_eq!(
+            exports(&out),
+            [
+                "memory",
+                "sp",
+                "canister_query f",
+                &format!("{GLOBAL_EXPORT_PREFIX}2")
+            ]
+        );
+    }
+
+    #[test]
+    fn rejects_garbage() {
+        assert!(export_state(b"not wasm").is_err());
+        assert!(export_state(b"\0asm\x01\0\0\0\x07\xff").is_err());
+    }
+}

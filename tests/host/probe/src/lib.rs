@@ -131,7 +131,12 @@ fn grow_heap(mib: u64) {
 
 #[query]
 fn heap_pages() -> u64 {
-    core::arch::wasm32::memory_size(0) as u64
+    // The probe also builds natively (workspace-wide cargo commands), where
+    // there is no wasm memory to measure.
+    #[cfg(target_arch = "wasm32")]
+    return core::arch::wasm32::memory_size(0) as u64;
+    #[cfg(not(target_arch = "wasm32"))]
+    return 0;
 }
 
 /// Changes everything a call can change, then traps: nothing may persist.

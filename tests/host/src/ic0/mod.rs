@@ -116,9 +116,9 @@ pub(crate) fn write_heap(caller: &mut Ctx<'_>, api: &str, dst: u64, bytes: &[u8]
     }
 }
 
-/// The `*_copy(dst, offset, size)` pattern: copies `source[offset..offset
-/// + size]` to the heap at `dst`, trapping if either range is out of
-/// bounds.
+/// The `*_copy(dst, offset, size)` pattern: copies `size` bytes of
+/// `source` from `offset` to the heap at `dst`, trapping if either range
+/// is out of bounds.
 pub(crate) fn copy_out(
     caller: &mut Ctx<'_>,
     api: &str,

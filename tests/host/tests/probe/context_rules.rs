@@ -76,3 +76,37 @@ fn reject_keeps_changes_and_reports_the_message() {
     );
     assert_eq!(value(&mut host), 3);
 }
+
+/// `canister_inspect_message` runs before ingress updates (not queries)
+/// and must accept; here it accepts non-empty arguments only.
+#[test]
+fn inspect_message_filters_updates() {
+    let wasm = wat::parse_str(
+        r#"(module
+          (import "ic0" "msg_arg_data_size" (func $size (result i32)))
+          (import "ic0" "accept_message" (func $accept))
+          (import "ic0" "msg_reply" (func $reply))
+          (memory 1)
+          (func (export "canister_inspect_message")
+            (if (call $size) (then (call $accept))))
+          (func (export "canister_update m") (call $reply))
+          (func (export "canister_query q") (call $reply)))"#,
+    )
+    .unwrap();
+    let module = wasm_host::compile(&wasm).unwrap();
+    let mut host = wasm_host::Host::new();
+    host.install(&module, &[], admin()).unwrap();
+    assert!(host.update("m", &[1], admin()).is_ok());
+    assert_eq!(
+        host.update("m", &[], admin()),
+        Err(CallError::NotAccepted { method: "m".into() })
+    );
+    assert!(host.query("q", &[], admin()).is_ok());
+}
+
+#[test]
+fn host_can_move_between_threads() {
+    fn send<T: Send>() {}
+    send::<wasm_host::Host>();
+    send::<wasm_host::CompiledModule>();
+}

@@ -147,8 +147,11 @@ impl Host {
             return Err(CallError::AlreadyInstalled);
         }
         check_arg(arg)?;
-        self.add_controller(caller);
         let mut canister = Canister::instantiate(module, CanisterData::default())?;
+        // The installer is a controller already while canister_init runs,
+        // and stays one only if the install succeeds.
+        let new_controller = !self.controllers.contains(&caller);
+        self.add_controller(caller);
         let mut instructions = 0;
         if module.exports_function("canister_init") {
             let plan = Plan::system(
@@ -158,7 +161,15 @@ impl Host {
                 caller,
                 self.limits.install,
             );
-            instructions = self.execute(&mut canister, plan)?.instructions;
+            match self.execute(&mut canister, plan) {
+                Ok(reply) => instructions = reply.instructions,
+                Err(e) => {
+                    if new_controller {
+                        self.controllers.retain(|c| *c != caller);
+                    }
+                    return Err(e);
+                }
+            }
         }
         self.canister_version += 1;
         self.canister = Some(canister);

@@ -14,6 +14,23 @@
 //! println!("{} bytes in {} instructions", reply.bytes.len(), reply.instructions);
 //! ```
 //!
+//! Rules worth knowing (they follow the IC interface specification):
+//! - a trap, an exhausted instruction budget or an oversized reply undoes
+//!   the whole message: heap, globals, stable memory, certified data;
+//! - a reject (`ic0.msg_reject`) or a missing reply keeps an update's
+//!   changes, as on the IC;
+//! - queries never keep changes; a query method called with
+//!   [`Host::update`] runs as a replicated query (no data certificate,
+//!   nothing kept); update methods cannot be called with [`Host::query`];
+//! - `canister_inspect_message`, if exported, runs before every update
+//!   call and must accept it;
+//! - imports the host does not provide fail [`Host::install`] and
+//!   [`Host::upgrade`] with [`CallError::Link`] naming the import.
+//!
+//! The host's own tests run the `host-probe` canister; build it first with
+//! `cargo build -p host-probe --target wasm32-unknown-unknown --release`
+//! (or point `HOST_PROBE_WASM` at a build of it).
+//!
 //! What the host does not do: inter-canister calls (`ic0.call_*` are not
 //! provided, so such modules fail to install), cycles accounting (the
 //! balance is constant), heartbeats and timers (the timer is recorded but

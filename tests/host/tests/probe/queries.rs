@@ -68,3 +68,26 @@ fn query_budget_is_enforced() {
     assert_eq!(err, CallError::OutOfInstructions { limit: 10_000_000 });
     assert_eq!(value(&mut host), 5);
 }
+
+#[test]
+fn composite_queries_run_as_queries_only() {
+    let wasm = wat::parse_str(
+        r#"(module
+          (import "ic0" "msg_reply" (func $reply))
+          (import "ic0" "data_certificate_present" (func $present (result i32)))
+          (import "ic0" "trap" (func $trap (param i32 i32)))
+          (memory 1)
+          (func (export "canister_composite_query c")
+            (if (i32.eqz (call $present)) (then (call $trap (i32.const 0) (i32.const 0))))
+            (call $reply)))"#,
+    )
+    .unwrap();
+    let mut host = wasm_host::Host::new();
+    host.install(&wasm_host::compile(&wasm).unwrap(), &[], admin())
+        .unwrap();
+    assert!(host.query("c", &[], admin()).is_ok());
+    assert!(matches!(
+        host.update("c", &[], admin()),
+        Err(CallError::WrongMethodKind { .. })
+    ));
+}

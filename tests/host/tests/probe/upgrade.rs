@@ -91,3 +91,23 @@ fn install_runs_init_with_its_argument() {
     let mut host = installed(123);
     assert_eq!(value(&mut host), 123);
 }
+
+#[test]
+fn trapping_init_installs_nothing() {
+    let wasm = wat::parse_str(
+        r#"(module
+          (import "ic0" "trap" (func $trap (param i32 i32)))
+          (memory 1)
+          (func (export "canister_init") (call $trap (i32.const 0) (i32.const 0))))"#,
+    )
+    .unwrap();
+    let mut host = wasm_host::Host::new();
+    let err = host
+        .install(&wasm_host::compile(&wasm).unwrap(), &[], admin())
+        .unwrap_err();
+    assert!(matches!(err, CallError::Trapped { .. }), "{err:?}");
+    assert!(host.controllers().is_empty());
+    assert_eq!(host.query("x", &[], admin()), Err(CallError::NotInstalled));
+    host.install(&probe(), &encode_args((Some(1u64),)).unwrap(), admin())
+        .unwrap();
+}

@@ -110,3 +110,37 @@ fn host_can_move_between_threads() {
     send::<wasm_host::Host>();
     send::<wasm_host::CompiledModule>();
 }
+
+/// The legacy 32-bit stable memory API shares stable memory with the
+/// 64-bit one.
+#[test]
+fn legacy_stable_api_works() {
+    let wasm = wat::parse_str(
+        r#"(module
+          (import "ic0" "stable_grow" (func $grow (param i32) (result i32)))
+          (import "ic0" "stable_size" (func $size (result i32)))
+          (import "ic0" "stable_write" (func $write (param i32 i32 i32)))
+          (import "ic0" "stable_read" (func $read (param i32 i32 i32)))
+          (import "ic0" "stable64_size" (func $size64 (result i64)))
+          (import "ic0" "msg_reply_data_append" (func $append (param i32 i32)))
+          (import "ic0" "msg_reply" (func $reply))
+          (memory 1)
+          (data (i32.const 0) "hello")
+          (func (export "canister_update go")
+            (drop (call $grow (i32.const 2)))
+            (call $write (i32.const 70000) (i32.const 0) (i32.const 5))
+            (call $read (i32.const 100) (i32.const 70000) (i32.const 5))
+            (i32.store (i32.const 105) (call $size))
+            (i64.store (i32.const 109) (call $size64))
+            (call $append (i32.const 100) (i32.const 17))
+            (call $reply)))"#,
+    )
+    .unwrap();
+    let mut host = wasm_host::Host::new();
+    host.install(&wasm_host::compile(&wasm).unwrap(), &[], admin())
+        .unwrap();
+    let bytes = host.update("go", &[], admin()).unwrap().bytes;
+    assert_eq!(&bytes[..5], b"hello");
+    assert_eq!(bytes[5..9], 2u32.to_le_bytes());
+    assert_eq!(bytes[9..17], 2u64.to_le_bytes());
+}

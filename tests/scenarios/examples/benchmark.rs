@@ -1,0 +1,184 @@
+//! Instruction counts per call, ours against DFINITY's asset canister
+//! (`ic-certified-assets` 0.3.0) doing the same work in the same run, both
+//! executed by the in-process host (wasmtime fuel: one unit per wasm
+//! instruction). Prints a table; times nothing.
+//!
+//! Run with `scripts/bench.sh` (it builds both wasms first).
+
+use asset_testkit::GatewayRequest;
+use scenarios::AssetClient;
+use scenarios::backend::Backend;
+use scenarios::site::{large_body, sample_site, site_file};
+
+struct Row {
+    what: String,
+    ours: u64,
+    reference: u64,
+}
+
+fn wasm(name: &str) -> Vec<u8> {
+    let path = format!("{}/../../target/{name}", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}; run scripts/bench.sh"))
+}
+
+fn backend() -> Box<dyn Backend> {
+    scenarios::backend::host_backend()
+}
+
+/// Runs one workload on a fresh canister and returns its measurements.
+fn measure(wasm: Vec<u8>) -> Vec<(String, u64)> {
+    let mut rows = Vec::new();
+    let mut backend = backend();
+    let install = backend
+        .install(
+            &wasm,
+            candid::encode_one(None::<asset_server::types::AssetCanisterArgs>).unwrap(),
+        )
+        .unwrap();
+    rows.push(("install".to_string(), install.unwrap_or_default()));
+    let mut client = AssetClient {
+        backend,
+        wasm: wasm.clone(),
+    };
+    let admin = client.controller();
+
+    let site = sample_site();
+    let report = client.upload(admin, &site, 1_900_000).unwrap();
+    rows.push((
+        format!(
+            "upload sample site ({} files): create_chunk total",
+            site.len()
+        ),
+        report.chunk_instructions,
+    ));
+    rows.push((
+        format!("upload sample site ({} files): commit_batch", site.len()),
+        report.commit_instructions,
+    ));
+
+    let many: Vec<_> = (0..1000)
+        .map(|i| {
+            site_file(
+                &format!("/many/{i}.txt"),
+                "text/plain",
+                format!("small file {i}"),
+            )
+        })
+        .collect();
+    let report = client.upload(admin, &many, 1_900_000).unwrap();
+    rows.push((
+        "1,000 small files: create_chunk total".into(),
+        report.chunk_instructions,
+    ));
+    rows.push((
+        "1,000 small files: commit_batch".into(),
+        report.commit_instructions,
+    ));
+
+    let big = site_file(
+        "/big.bin",
+        "application/octet-stream",
+        large_body(10 * 1024 * 1024),
+    );
+    let report = client.upload(admin, &[big], 1_900_000).unwrap();
+    rows.push((
+        "10 MiB file: create_chunk, per MiB".into(),
+        report.chunk_instructions / 10,
+    ));
+    rows.push((
+        "10 MiB file: commit_batch, per MiB".into(),
+        report.commit_instructions / 10,
+    ));
+
+    for (label, url) in [
+        ("http_request /app.css (20 B)", "/app.css"),
+        ("http_request / (alias of /index.html)", "/"),
+        ("http_request /logo.png (5 KB)", "/logo.png"),
+        (
+            "http_request /many/500.txt (among 1,008 assets)",
+            "/many/500.txt",
+        ),
+        ("http_request /big.bin (first 1.9 MB chunk)", "/big.bin"),
+        ("http_request unknown path (SPA fallback)", "/no/such/page"),
+    ] {
+        let request = GatewayRequest::get(url).with_header("host", "x.icp0.io");
+        let (_, instructions) = client.http_request(&request).unwrap();
+        rows.push((label.into(), instructions.unwrap_or_default()));
+    }
+    let request = GatewayRequest::get("/big.bin").with_header("host", "x.icp0.io");
+    let (response, _) = client.http_request(&request).unwrap();
+    if let Some(asset_server::types::StreamingStrategy::Callback { token, .. }) =
+        response.streaming_strategy
+    {
+        let called = client
+            .backend
+            .query(
+                admin,
+                "http_request_streaming_callback",
+                candid::encode_one(token).unwrap(),
+            )
+            .unwrap();
+        rows.push((
+            "http_request_streaming_callback (1.9 MB chunk)".into(),
+            called.instructions.unwrap_or_default(),
+        ));
+    }
+
+    let wasm = client.wasm.clone();
+    let upgrade = client
+        .backend
+        .upgrade(
+            &wasm,
+            candid::encode_one(None::<asset_server::types::AssetCanisterArgs>).unwrap(),
+        )
+        .unwrap();
+    rows.push((
+        "upgrade with 1,009 assets (10 MiB)".into(),
+        upgrade.unwrap_or_default(),
+    ));
+    rows
+}
+
+fn main() {
+    println!("benchmark backend: in-process wasmtime host (instructions = wasmtime fuel)");
+    let ours = measure(wasm("asset_server.wasm"));
+    let reference = measure(wasm("reference_asset_canister.wasm"));
+    let rows: Vec<Row> = ours
+        .into_iter()
+        .zip(reference)
+        .map(|((what, ours), (_, reference))| Row {
+            what,
+            ours,
+            reference,
+        })
+        .collect();
+    println!();
+    println!("| call | asset_server | ic-certified-assets 0.3.0 | ours / theirs |");
+    println!("| --- | ---: | ---: | ---: |");
+    for row in rows {
+        let ratio = if row.reference == 0 {
+            "-".to_string()
+        } else {
+            format!("{:.2}", row.ours as f64 / row.reference as f64)
+        };
+        println!(
+            "| {} | {} | {} | {} |",
+            row.what,
+            group(row.ours),
+            group(row.reference),
+            ratio
+        );
+    }
+}
+
+fn group(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, ch) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(ch);
+    }
+    out
+}

@@ -1,0 +1,268 @@
+//! Typed asset canister calls over any backend, the way `dfx` and the HTTP
+//! gateways make them, with every certified response checked by
+//! `ic-response-verification`.
+
+use asset_server::types::*;
+use asset_testkit::{GatewayRequest, GatewayResponse, Verifier};
+use candid::utils::{ArgumentDecoder, ArgumentEncoder};
+use candid::{Nat, Principal};
+use serde_bytes::ByteBuf;
+use sha2::{Digest, Sha256};
+
+use crate::backend::Backend;
+use crate::site::{SiteFile, url_of};
+
+/// The gateway host the scenarios send by default.
+pub fn gateway_host(canister_id: Principal) -> String {
+    format!("{canister_id}.icp0.io")
+}
+
+/// Instructions an upload used, per kind of call.
+#[derive(Debug, Default, Clone)]
+pub struct UploadReport {
+    pub bytes: u64,
+    pub chunk_instructions: u64,
+    pub commit_instructions: u64,
+}
+
+pub struct AssetClient {
+    pub backend: Box<dyn Backend>,
+    pub wasm: Vec<u8>,
+}
+
+impl AssetClient {
+    /// Installs `wasm` on `backend` with no argument.
+    pub fn install(mut backend: Box<dyn Backend>, wasm: Vec<u8>) -> Self {
+        backend
+            .install(
+                &wasm,
+                candid::encode_one(None::<AssetCanisterArgs>).unwrap(),
+            )
+            .expect("install");
+        Self { backend, wasm }
+    }
+
+    pub fn controller(&self) -> Principal {
+        self.backend.controller()
+    }
+
+    pub fn update<A: ArgumentEncoder, R: for<'a> ArgumentDecoder<'a>>(
+        &mut self,
+        caller: Principal,
+        method: &str,
+        args: A,
+    ) -> Result<(R, Option<u64>), String> {
+        let called = self
+            .backend
+            .update(caller, method, candid::encode_args(args).unwrap())?;
+        let decoded =
+            candid::decode_args(&called.bytes).map_err(|e| format!("{method} reply: {e}"))?;
+        Ok((decoded, called.instructions))
+    }
+
+    pub fn query<A: ArgumentEncoder, R: for<'a> ArgumentDecoder<'a>>(
+        &mut self,
+        caller: Principal,
+        method: &str,
+        args: A,
+    ) -> Result<(R, Option<u64>), String> {
+        let called = self
+            .backend
+            .query(caller, method, candid::encode_args(args).unwrap())?;
+        let decoded =
+            candid::decode_args(&called.bytes).map_err(|e| format!("{method} reply: {e}"))?;
+        Ok((decoded, called.instructions))
+    }
+
+    pub fn list(&mut self) -> Vec<AssetDetails> {
+        let ((assets,), _): ((Vec<AssetDetails>,), _) = self
+            .query(Principal::anonymous(), "list", (ListArguments {},))
+            .expect("list");
+        assets
+    }
+
+    pub fn create_batch(&mut self, caller: Principal) -> Result<Nat, String> {
+        let ((response,), _): ((CreateBatchResponse,), _) =
+            self.update(caller, "create_batch", (CreateBatchArguments {},))?;
+        Ok(response.batch_id)
+    }
+
+    pub fn create_chunk(
+        &mut self,
+        caller: Principal,
+        batch_id: &Nat,
+        content: &[u8],
+    ) -> Result<(Nat, Option<u64>), String> {
+        let args = CreateChunkArguments {
+            batch_id: batch_id.clone(),
+            content: ByteBuf::from(content.to_vec()),
+        };
+        let ((response,), instructions): ((CreateChunkResponse,), _) =
+            self.update(caller, "create_chunk", (args,))?;
+        Ok((response.chunk_id, instructions))
+    }
+
+    pub fn commit_batch(
+        &mut self,
+        caller: Principal,
+        args: CommitBatchArguments,
+    ) -> Result<Option<u64>, String> {
+        let ((), instructions) = self.update(caller, "commit_batch", (args,))?;
+        Ok(instructions)
+    }
+
+    /// Uploads `files` as dfx does: one batch, `create_chunk` per chunk,
+    /// then one `commit_batch` with CreateAsset (for new keys) and
+    /// SetAssetContent carrying each body's SHA-256.
+    pub fn upload(
+        &mut self,
+        caller: Principal,
+        files: &[SiteFile],
+        chunk_size: usize,
+    ) -> Result<UploadReport, String> {
+        let existing: Vec<String> = self.list().into_iter().map(|a| a.key).collect();
+        let batch_id = self.create_batch(caller)?;
+        let mut report = UploadReport::default();
+        let mut operations = Vec::new();
+        for file in files {
+            let mut chunk_ids = Vec::new();
+            for chunk in file.body.chunks(chunk_size) {
+                let (id, instructions) = self.create_chunk(caller, &batch_id, chunk)?;
+                report.chunk_instructions += instructions.unwrap_or_default();
+                chunk_ids.push(id);
+            }
+            report.bytes += file.body.len() as u64;
+            if !existing.contains(&file.key) {
+                operations.push(BatchOperationKind::CreateAsset(CreateAssetArguments {
+                    key: file.key.clone(),
+                    content_type: file.content_type.clone(),
+                    max_age: None,
+                    headers: None,
+                    enable_aliasing: None,
+                    allow_raw_access: None,
+                }));
+            }
+            operations.push(BatchOperationKind::SetAssetContent(
+                SetAssetContentArguments {
+                    key: file.key.clone(),
+                    content_encoding: "identity".into(),
+                    last_chunk: chunk_ids.is_empty().then(ByteBuf::new),
+                    chunk_ids,
+                    sha256: Some(ByteBuf::from(Sha256::digest(&file.body).to_vec())),
+                },
+            ));
+        }
+        report.commit_instructions = self
+            .commit_batch(
+                caller,
+                CommitBatchArguments {
+                    batch_id,
+                    operations,
+                },
+            )?
+            .unwrap_or_default();
+        Ok(report)
+    }
+
+    pub fn verifier(&self) -> Verifier {
+        Verifier {
+            canister_id: self.backend.canister_id().as_slice().to_vec(),
+            root_key_der: self.backend.root_key_der(),
+        }
+    }
+
+    /// One `http_request` query, as the gateway sends it.
+    pub fn http_request(
+        &mut self,
+        request: &GatewayRequest,
+    ) -> Result<(HttpResponse, Option<u64>), String> {
+        let args = HttpRequest {
+            method: request.method.clone(),
+            url: request.url.clone(),
+            headers: request.headers.clone(),
+            body: ByteBuf::new(),
+            certificate_version: None,
+        };
+        let ((response,), instructions): ((HttpResponse,), _) =
+            self.query(Principal::anonymous(), "http_request", (args,))?;
+        Ok((response, instructions))
+    }
+
+    /// The response a gateway assembles: the first body plus every chunk
+    /// the streaming callbacks return.
+    pub fn fetch(&mut self, request: &GatewayRequest) -> Result<GatewayResponse, String> {
+        let (response, _) = self.http_request(request)?;
+        let mut body = response.body.into_vec();
+        let mut token = response
+            .streaming_strategy
+            .map(|StreamingStrategy::Callback { token, .. }| token);
+        while let Some(next) = token {
+            let ((chunk,), _): ((Option<StreamingCallbackHttpResponse>,), _) = self.query(
+                Principal::anonymous(),
+                "http_request_streaming_callback",
+                (next,),
+            )?;
+            let chunk = chunk.ok_or("streaming callback returned no chunk")?;
+            body.extend_from_slice(&chunk.body);
+            token = chunk.token;
+        }
+        Ok(GatewayResponse {
+            status: response.status_code,
+            headers: response.headers,
+            body,
+        })
+    }
+
+    pub fn verify(
+        &self,
+        request: &GatewayRequest,
+        response: &GatewayResponse,
+    ) -> Result<u16, String> {
+        self.verifier()
+            .verify(request, response, self.backend.time_ns())
+    }
+
+    pub fn gateway_request(&self, url: &str) -> GatewayRequest {
+        GatewayRequest::get(url).with_header("host", &gateway_host(self.backend.canister_id()))
+    }
+
+    /// Fetches `url` through a gateway host and requires it to verify.
+    pub fn fetch_verified(&mut self, url: &str) -> GatewayResponse {
+        let request = self.gateway_request(url);
+        let response = self
+            .fetch(&request)
+            .unwrap_or_else(|e| panic!("{url}: {e}"));
+        self.verify(&request, &response).unwrap_or_else(|e| {
+            panic!(
+                "{url} (status {}) failed verification: {e}",
+                response.status
+            )
+        });
+        response
+    }
+
+    /// Whether `body` would pass as the response to `url`.
+    pub fn verifies_with_body(&mut self, url: &str, body: &[u8]) -> bool {
+        let request = self.gateway_request(url);
+        let Ok(mut response) = self.fetch(&request) else {
+            return false;
+        };
+        response.body = body.to_vec();
+        self.verify(&request, &response).is_ok()
+    }
+
+    /// Requires every file to be served with its own body and to verify.
+    pub fn assert_all_verify(&mut self, files: &[SiteFile]) {
+        for file in files {
+            let url = url_of(&file.key);
+            let response = self.fetch_verified(&url);
+            assert_eq!(response.status, 200, "{url}");
+            assert!(
+                response.body == file.body,
+                "{url}: body differs ({} vs {} bytes)",
+                response.body.len(),
+                file.body.len()
+            );
+        }
+    }
+}

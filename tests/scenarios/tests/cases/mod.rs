@@ -1,0 +1,69 @@
+//! Scenario cases, grouped by concern. Each starts from a fresh canister.
+
+mod changes;
+mod compat;
+mod lifecycle;
+mod permissions;
+mod serving;
+
+use scenarios::site::sample_site;
+use scenarios::{AssetClient, select_backend};
+
+pub type Scenario = fn(&[u8]);
+
+pub const ALL: &[(&str, Scenario)] = &[
+    (
+        "site_uploaded_like_dfx_verifies_on_a_gateway",
+        serving::site_uploaded_like_dfx_verifies_on_a_gateway,
+    ),
+    (
+        "ten_mib_file_streams_and_the_joined_body_verifies",
+        serving::ten_mib_file_streams_and_the_joined_body_verifies,
+    ),
+    (
+        "raw_domains_are_refused_and_other_hosts_served",
+        serving::raw_domains_are_refused_and_other_hosts_served,
+    ),
+    (
+        "anonymous_and_unpermitted_callers_cannot_write",
+        permissions::anonymous_and_unpermitted_callers_cannot_write,
+    ),
+    (
+        "permissions_granted_through_the_api_work",
+        permissions::permissions_granted_through_the_api_work,
+    ),
+    (
+        "upgrade_keeps_every_asset_its_certificate_and_a_batch_in_flight",
+        lifecycle::upgrade_keeps_every_asset_its_certificate_and_a_batch_in_flight,
+    ),
+    (
+        "a_call_that_traps_halfway_changes_nothing",
+        lifecycle::a_call_that_traps_halfway_changes_nothing,
+    ),
+    (
+        "overwrite_delete_and_clear_leave_nothing_stale",
+        changes::overwrite_delete_and_clear_leave_nothing_stale,
+    ),
+    (
+        "every_write_method_certifies_its_change",
+        changes::every_write_method_certifies_its_change,
+    ),
+    (
+        "a_thousand_small_assets_commit_in_one_message",
+        changes::a_thousand_small_assets_commit_in_one_message,
+    ),
+    (
+        "reference_client_types_are_accepted",
+        compat::reference_client_types_are_accepted,
+    ),
+];
+
+/// A fresh canister on the selected backend with the sample site uploaded.
+pub fn site_client(wasm: &[u8]) -> AssetClient {
+    let mut client = AssetClient::install(select_backend(), wasm.to_vec());
+    let admin = client.controller();
+    client
+        .upload(admin, &sample_site(), 1_900_000)
+        .expect("upload the sample site");
+    client
+}

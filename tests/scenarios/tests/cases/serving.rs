@@ -1,0 +1,88 @@
+use scenarios::site::{large_body, sample_site, site_file};
+use scenarios::{AssetClient, select_backend};
+
+use super::site_client;
+
+pub fn site_uploaded_like_dfx_verifies_on_a_gateway(wasm: &[u8]) {
+    let mut client = site_client(wasm);
+    client.assert_all_verify(&sample_site());
+    // Aliases and the SPA fallback verify too.
+    assert_eq!(client.fetch_verified("/").body, sample_site()[0].body);
+    assert_eq!(client.fetch_verified("/docs").body, b"<h1>docs</h1>");
+    assert_eq!(client.fetch_verified("/about").body, b"<h1>about</h1>");
+    assert_eq!(
+        client.fetch_verified("/some/app/route").body,
+        sample_site()[0].body
+    );
+}
+
+pub fn ten_mib_file_streams_and_the_joined_body_verifies(wasm: &[u8]) {
+    let mut client = AssetClient::install(select_backend(), wasm.to_vec());
+    let admin = client.controller();
+    let body = large_body(10 * 1024 * 1024);
+    let file = site_file("/video.bin", "application/octet-stream", body.clone());
+    let report = client
+        .upload(admin, &[file], 1_900_000)
+        .expect("upload 10 MiB");
+    let request = client.gateway_request("/video.bin");
+    let (first, instructions) = client.http_request(&request).unwrap();
+    assert_eq!(
+        first.body.len(),
+        1_900_000,
+        "the first response carries one chunk"
+    );
+    assert!(first.streaming_strategy.is_some(), "the rest streams");
+    let response = client.fetch_verified("/video.bin");
+    assert!(response.body == body, "joined body differs");
+    if let Some(instructions) = instructions {
+        println!(
+            "  measured: upload 10 MiB: chunks {} + commit {} instructions ({:.1} M/MiB); first http_request {} instructions",
+            report.chunk_instructions,
+            report.commit_instructions,
+            (report.chunk_instructions + report.commit_instructions) as f64 / 10.0 / 1e6,
+            instructions
+        );
+    }
+}
+
+pub fn raw_domains_are_refused_and_other_hosts_served(wasm: &[u8]) {
+    let mut client = site_client(wasm);
+    let id = client.backend.canister_id().to_text();
+    for suffix in [
+        "raw.icp0.io",
+        "raw.ic0.app",
+        "raw.icp-api.io",
+        "raw.internetcomputer.org",
+        "raw.localhost",
+    ] {
+        for host in [
+            format!("{id}.{suffix}"),
+            format!("{}.{}:443", id.to_uppercase(), suffix),
+            format!("{id}.{suffix}."),
+        ] {
+            let request =
+                asset_testkit::GatewayRequest::get("/index.html").with_header("Host", &host);
+            let (response, _) = client.http_request(&request).unwrap();
+            assert_eq!(response.status_code, 403, "{host}");
+            assert!(response.streaming_strategy.is_none());
+            let body = String::from_utf8(response.body.into_vec()).unwrap();
+            assert!(
+                body.contains("raw domain") && !body.contains("<h1>"),
+                "{host}: {body}"
+            );
+        }
+    }
+    for host in [
+        format!("{id}.icp0.io"),
+        format!("{id}.localhost:4943"),
+        "example.org".into(),
+        "localhost:8080".into(),
+    ] {
+        let request = asset_testkit::GatewayRequest::get("/app.css").with_header("Host", &host);
+        let response = client.fetch(&request).unwrap();
+        assert_eq!(response.body, b"body { color: teal }", "{host}");
+        client
+            .verify(&request, &response)
+            .unwrap_or_else(|e| panic!("{host}: {e}"));
+    }
+}

@@ -20,6 +20,7 @@ pub trait Backend {
     /// The 133-byte DER root key certificates verify against.
     fn root_key_der(&self) -> Vec<u8>;
     fn time_ns(&self) -> u64;
+    fn set_time_ns(&mut self, ns: u64);
     fn advance_time(&mut self, by: Duration);
     /// Installs `wasm` with `arg` as the controller; returns instructions.
     fn install(&mut self, wasm: &[u8], arg: Vec<u8>) -> Result<Option<u64>, String>;

@@ -61,6 +61,10 @@ impl Backend for HostBackend {
         self.host.time()
     }
 
+    fn set_time_ns(&mut self, ns: u64) {
+        self.host.set_time(ns)
+    }
+
     fn advance_time(&mut self, by: Duration) {
         self.host.advance_time(by)
     }

@@ -62,6 +62,13 @@ impl Backend for PocketIcBackend {
         self.pic.get_time().as_nanos_since_unix_epoch()
     }
 
+    fn set_time_ns(&mut self, ns: u64) {
+        self.pic.set_time(pocket_ic::Time::from(
+            std::time::UNIX_EPOCH + Duration::from_nanos(ns),
+        ));
+        self.pic.tick();
+    }
+
     fn advance_time(&mut self, by: Duration) {
         self.pic.advance_time(by);
         // Certify a new state so queries see the new time.

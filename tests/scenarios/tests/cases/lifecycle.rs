@@ -114,3 +114,39 @@ pub fn a_call_that_traps_halfway_changes_nothing(wasm: &[u8]) {
     assert!(result.is_err(), "a chunk over 2 MiB cannot be uploaded");
     assert_eq!(client.list(), listing);
 }
+
+pub fn an_idle_batch_expires_after_five_minutes(wasm: &[u8]) {
+    let mut client = site_client(wasm);
+    let admin = client.controller();
+    let start = client.backend.time_ns();
+    let batch_id = client.create_batch(admin).unwrap();
+    let (chunk_id, _) = client.create_chunk(admin, &batch_id, b"too late").unwrap();
+    client
+        .backend
+        .advance_time(std::time::Duration::from_secs(4 * 60));
+    client
+        .create_chunk(admin, &batch_id, b"keeps it alive")
+        .unwrap();
+    client.backend.set_time_ns(start + 10 * 60 * 1_000_000_000);
+    let operations = vec![BatchOperationKind::SetAssetContent(
+        SetAssetContentArguments {
+            key: "/index.html".into(),
+            content_encoding: "identity".into(),
+            chunk_ids: vec![chunk_id],
+            last_chunk: None,
+            sha256: None,
+        },
+    )];
+    let error = client
+        .commit_batch(
+            admin,
+            CommitBatchArguments {
+                batch_id,
+                operations,
+            },
+        )
+        .unwrap_err();
+    assert!(error.contains("expired"), "{error}");
+    // Certificates follow the clock, and everything still verifies.
+    client.assert_all_verify(&sample_site());
+}

@@ -37,6 +37,10 @@ pub const ALL: &[(&str, Scenario)] = &[
         lifecycle::upgrade_keeps_every_asset_its_certificate_and_a_batch_in_flight,
     ),
     (
+        "an_idle_batch_expires_after_five_minutes",
+        lifecycle::an_idle_batch_expires_after_five_minutes,
+    ),
+    (
         "a_call_that_traps_halfway_changes_nothing",
         lifecycle::a_call_that_traps_halfway_changes_nothing,
     ),

@@ -63,9 +63,10 @@ fn parse_args() -> Result<Args, String> {
 
 fn run() -> Result<(), String> {
     let args = parse_args()?;
+    // Read the site first: a typo in DIR should not wait for the compile.
+    let files = site_files(args.dir.as_deref())?;
     let module = compile(&read_wasm(&wasm_path())?)?;
     let mut host = install(&module)?;
-    let files = site_files(args.dir.as_deref())?;
     let report = upload_to_host(&mut host, &files, Progress::Auto)?;
     println!("Uploaded: {report}");
 

@@ -107,7 +107,22 @@ impl CanisterCalls for AgentCalls {
 
 #[cfg(test)]
 mod tests {
-    use super::is_local;
+    use super::{AgentCalls, is_local};
+
+    #[test]
+    fn a_bad_pem_is_a_clear_error_before_any_network() {
+        let dir = tempfile::tempdir().unwrap();
+        let pem = dir.path().join("identity.pem");
+        std::fs::write(&pem, "not a key").unwrap();
+        let Err(error) = AgentCalls::connect("http://127.0.0.1:1", "aaaaa-aa", &pem) else {
+            panic!("a garbage PEM was accepted");
+        };
+        assert!(error.contains("not a secp256k1"), "{error}");
+        let Err(error) = AgentCalls::connect("http://127.0.0.1:1", "not a principal", &pem) else {
+            panic!("a bad canister id was accepted");
+        };
+        assert!(error.contains("canister id"), "{error}");
+    }
 
     #[test]
     fn local_urls_are_recognised() {

@@ -40,12 +40,11 @@ pub fn is_compressible(content_type: &str) -> bool {
 /// The encodings to upload, identity first.
 pub fn encodings(content_type: &str, body: &[u8]) -> Vec<Encoded> {
     let mut out = vec![Encoded::new("identity", body.to_vec())];
-    if is_compressible(content_type) {
-        if let Some(gzip) = gzip(body) {
-            if gzip.len() < body.len() {
-                out.push(Encoded::new("gzip", gzip));
-            }
-        }
+    if is_compressible(content_type)
+        && let Some(gzip) = gzip(body)
+        && gzip.len() < body.len()
+    {
+        out.push(Encoded::new("gzip", gzip));
     }
     out
 }

@@ -7,19 +7,19 @@
 /// The extra paths an aliased asset stored under `key` answers.
 pub fn aliases_of(key: &str) -> Vec<String> {
     let mut aliases = Vec::new();
-    if let Some(dir) = key.strip_suffix("index.html") {
-        if dir.ends_with('/') {
-            aliases.push(dir.to_string());
-            let trimmed = &dir[..dir.len() - 1];
-            if !trimmed.is_empty() {
-                aliases.push(trimmed.to_string());
-            }
+    if let Some(dir) = key.strip_suffix("index.html")
+        && let Some(trimmed) = dir.strip_suffix('/')
+    {
+        aliases.push(dir.to_string());
+        if !trimmed.is_empty() {
+            aliases.push(trimmed.to_string());
         }
     }
-    if let Some(stem) = key.strip_suffix(".html") {
-        if !stem.is_empty() && !stem.ends_with('/') {
-            aliases.push(stem.to_string());
-        }
+    if let Some(stem) = key.strip_suffix(".html")
+        && !stem.is_empty()
+        && !stem.ends_with('/')
+    {
+        aliases.push(stem.to_string());
     }
     aliases
 }

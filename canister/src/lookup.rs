@@ -14,10 +14,10 @@ pub const IDENTITY: &str = "identity";
 /// yet answer nothing.
 pub fn resolve<M: Memory>(assets: &Assets<M>, path: &str) -> Option<(String, AssetRecord)> {
     let servable = |record: &AssetRecord| !record.encodings.is_empty();
-    if let Some(record) = assets.get(&path.to_string()) {
-        if servable(&record) {
-            return Some((path.to_string(), record));
-        }
+    if let Some(record) = assets.get(&path.to_string())
+        && servable(&record)
+    {
+        return Some((path.to_string(), record));
     }
     alias_targets(path).into_iter().find_map(|key| {
         assets
@@ -49,10 +49,10 @@ pub fn served_encoding<'r>(
 ) -> Option<(&'r str, &'r EncodingRecord)> {
     if record.encodings.contains_key(IDENTITY) {
         for candidate in accepted {
-            if candidate == "gzip" || candidate == "deflate" {
-                if let Some((name, encoding)) = record.encodings.get_key_value(candidate.as_str()) {
-                    return Some((name.as_str(), encoding));
-                }
+            if (candidate == "gzip" || candidate == "deflate")
+                && let Some((name, encoding)) = record.encodings.get_key_value(candidate.as_str())
+            {
+                return Some((name.as_str(), encoding));
             }
         }
     }

@@ -18,7 +18,8 @@ pub fn accepted_encodings(values: &[&str]) -> Vec<String> {
             weighted.push((name, quality));
         }
     }
-    weighted.sort_by(|a, b| b.1.cmp(&a.1));
+    // A stable sort keeps the order of equal qualities.
+    weighted.sort_by_key(|(_, quality)| std::cmp::Reverse(*quality));
     weighted.into_iter().map(|(name, _)| name).collect()
 }
 

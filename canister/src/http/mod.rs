@@ -117,12 +117,12 @@ pub fn streaming_callback<M: Memory>(
             key: token.key.clone(),
             encoding: token.content_encoding.clone(),
         })?;
-    if let Some(sha256) = &token.sha256 {
-        if sha256.as_slice() != encoding.sha256 {
-            return Err(AssetError::StaleSha256 {
-                key: token.key.clone(),
-            });
-        }
+    if let Some(sha256) = &token.sha256
+        && sha256.as_slice() != encoding.sha256
+    {
+        return Err(AssetError::StaleSha256 {
+            key: token.key.clone(),
+        });
     }
     let index =
         chunk_index(&token.index, encoding).ok_or_else(|| AssetError::ChunkIndexOutOfRange {

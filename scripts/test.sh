@@ -10,4 +10,17 @@ if [ -d tests/host/probe ]; then
   cargo build --locked -p host-probe --target wasm32-unknown-unknown --release
 fi
 
+# Say up front what the optional parts will run on; cargo hides the
+# output of tests that pass, including their SKIPPED lines.
+if [ -x /usr/bin/chromium ]; then
+  echo "browser test: runs with $(/usr/bin/chromium --version 2>/dev/null || echo chromium)"
+else
+  echo "browser test: SKIPPED (no /usr/bin/chromium; apt-get install chromium)"
+fi
+if [ -n "${POCKET_IC_BIN:-}" ]; then
+  echo "scenarios and PocketIC preview test: PocketIC at $POCKET_IC_BIN"
+else
+  echo "scenarios: in-process host; PocketIC preview test: SKIPPED (POCKET_IC_BIN not set)"
+fi
+
 cargo test --locked --workspace "$@"

@@ -12,6 +12,7 @@
 //!   large file the preview streams.
 
 pub mod gateway;
+pub mod pocket_preview;
 pub mod preview;
 pub mod site;
 pub mod transport;

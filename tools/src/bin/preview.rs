@@ -9,6 +9,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use asset_tools::gateway::{Gateway, serve};
+use asset_tools::pocket_preview;
 use asset_tools::preview::{compile, install, site_files, upload_to_host};
 use asset_tools::site::{read_wasm, wasm_path};
 use asset_tools::upload::Progress;
@@ -65,6 +66,9 @@ fn run() -> Result<(), String> {
     let args = parse_args()?;
     // Read the site first: a typo in DIR should not wait for the compile.
     let files = site_files(args.dir.as_deref())?;
+    if pocket_preview::pocket_ic_selected() {
+        return run_on_pocket_ic(&args, &files);
+    }
     let module = compile(&read_wasm(&wasm_path())?)?;
     let mut host = install(&module)?;
     let report = upload_to_host(&mut host, &files, Progress::Auto)?;
@@ -85,6 +89,32 @@ fn run() -> Result<(), String> {
         .map_err(|e| format!("installing the Ctrl-C handler: {e}"))?;
     let gateway = Gateway::new(host, args.tamper);
     serve(listener, gateway, stop, &mut |line| println!("{line}"))?;
+    println!("Preview stopped.");
+    Ok(())
+}
+
+/// With `POCKET_IC_BIN` set: the canister on PocketIC, served by
+/// PocketIC's own HTTP gateway, which verifies as the IC's gateways do.
+fn run_on_pocket_ic(args: &Args, files: &[asset_tools::upload::LocalFile]) -> Result<(), String> {
+    if args.tamper.is_some() {
+        return Err("--tamper works only with our in-process gateway; unset POCKET_IC_BIN".into());
+    }
+    let mut preview =
+        pocket_preview::start(read_wasm(&wasm_path())?, files, args.port, Progress::Auto)?;
+    println!("Uploaded: {}", preview.report);
+    println!(
+        "Preview: {}  (PocketIC's HTTP gateway; Ctrl-C to stop)",
+        preview.url()
+    );
+    println!("Also at: {}", preview.localhost_url());
+    let stop = Arc::new(AtomicBool::new(false));
+    let on_signal = Arc::clone(&stop);
+    ctrlc::set_handler(move || on_signal.store(true, Ordering::SeqCst))
+        .map_err(|e| format!("installing the Ctrl-C handler: {e}"))?;
+    while !stop.load(Ordering::SeqCst) {
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    preview.pic.stop_live();
     println!("Preview stopped.");
     Ok(())
 }

@@ -4,10 +4,12 @@
 #[cfg(feature = "agent")]
 mod agent;
 mod host;
+mod pocket;
 
 #[cfg(feature = "agent")]
 pub use agent::AgentCalls;
 pub use host::HostCalls;
+pub use pocket::PocketIcCalls;
 
 /// A reply's candid bytes and, when the transport can count them, the
 /// instructions the canister used (the host knows, a replica does not say).

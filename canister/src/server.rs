@@ -3,7 +3,7 @@
 //! outside, so the whole canister runs natively in tests; the `api` module
 //! is the only place that asks the system for them.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use candid::{Int, Nat, Principal};
 use ic_certified_map::Hash;
@@ -11,7 +11,7 @@ use ic_stable_structures::Memory;
 use serde_bytes::ByteBuf;
 
 use crate::access::{self, Caller};
-use crate::aliases::aliases_of;
+use crate::aliases::{alias_targets, aliases_of};
 use crate::certification::CertifiedTree;
 use crate::error::{AssetError, Result};
 use crate::http::{self, QueryContext};
@@ -223,10 +223,40 @@ impl<M: Memory> AssetServer<M> {
         }
     }
 
+    /// Builds the tree in one pass over the stored records, reading each
+    /// once: the same answers as `resolve`, without a lookup per path.
     fn rebuild_tree(&mut self) {
-        self.tree = CertifiedTree::default();
-        let keys: BTreeSet<String> = self.stores.assets.keys().collect();
-        self.recertify(&keys);
+        let mut tree = CertifiedTree::default();
+        // For each alias path, the best asset claiming it: (rank among the
+        // path's alias targets, that asset's certified hash).
+        let mut aliases: BTreeMap<String, (usize, Hash)> = BTreeMap::new();
+        for entry in self.stores.assets.iter() {
+            let (key, record) = entry.into_pair();
+            let Some((_, encoding)) = certified_encoding(&record) else {
+                continue; // no body yet: serves nothing
+            };
+            tree.set(&key, Some(encoding.sha256));
+            if !record.aliased() {
+                continue;
+            }
+            for alias in aliases_of(&key) {
+                let rank = alias_targets(&alias)
+                    .iter()
+                    .position(|target| *target == key)
+                    .unwrap_or(usize::MAX);
+                let best = aliases.entry(alias).or_insert((rank, encoding.sha256));
+                if rank < best.0 {
+                    *best = (rank, encoding.sha256);
+                }
+            }
+        }
+        // An asset stored under a path wins over any alias of it.
+        for (alias, (_, hash)) in aliases {
+            if tree.get(&alias).is_none() {
+                tree.set(&alias, Some(hash));
+            }
+        }
+        self.tree = tree;
     }
 
     // ---- reads ----

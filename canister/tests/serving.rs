@@ -199,16 +199,9 @@ fn overwriting_a_file_certifies_the_new_body_and_not_the_old() {
 #[test]
 fn deleted_files_leave_nothing_stale_that_verifies() {
     let mut h = site_harness();
-    let admin = h.admin();
-    h.write(admin, |s, c, now| {
-        s.apply_operation(
-            c,
-            now,
-            BatchOperationKind::DeleteAsset(DeleteAssetArguments {
-                key: "/app.css".into(),
-            }),
-        )
-    })
+    h.apply(BatchOperationKind::DeleteAsset(DeleteAssetArguments {
+        key: "/app.css".into(),
+    }))
     .unwrap();
     assert!(!h.verifies("/app.css", b"body { color: teal }"));
     // The path now falls back to the index page, which verifies as such.
@@ -221,11 +214,8 @@ fn deleted_files_leave_nothing_stale_that_verifies() {
 #[test]
 fn clear_leaves_nothing_that_verifies() {
     let mut h = site_harness();
-    let admin = h.admin();
-    h.write(admin, |s, c, now| {
-        s.apply_operation(c, now, BatchOperationKind::Clear(ClearArguments {}))
-    })
-    .unwrap();
+    h.apply(BatchOperationKind::Clear(ClearArguments {}))
+        .unwrap();
     assert!(h.server.list().is_empty());
     assert_eq!(h.server.stored_chunk_count(), 0, "clear frees every chunk");
     for f in sample_site() {
@@ -287,20 +277,13 @@ fn malformed_urls_get_400_not_a_trap() {
 #[test]
 fn max_age_and_custom_headers_are_served() {
     let mut h = site_harness();
-    let admin = h.admin();
-    h.write(admin, |s, c, now| {
-        s.apply_operation(
-            c,
-            now,
-            BatchOperationKind::SetAssetProperties(SetAssetPropertiesArguments {
-                key: "/app.js".into(),
-                max_age: Some(Some(600)),
-                headers: Some(Some(vec![("x-frame-options".into(), "DENY".into())])),
-                allow_raw_access: None,
-                is_aliased: None,
-            }),
-        )
-    })
+    h.apply(BatchOperationKind::SetAssetProperties(
+        SetAssetPropertiesArguments {
+            max_age: Some(Some(600)),
+            headers: Some(Some(vec![("x-frame-options".into(), "DENY".into())])),
+            ..properties("/app.js")
+        },
+    ))
     .unwrap();
     let response = h.get_verified("/app.js");
     assert_eq!(response.header("cache-control"), Some("max-age=600"));
@@ -312,20 +295,12 @@ fn max_age_and_custom_headers_are_served() {
 #[test]
 fn switching_aliasing_off_removes_the_alias_paths() {
     let mut h = site_harness();
-    let admin = h.admin();
-    h.write(admin, |s, c, now| {
-        s.apply_operation(
-            c,
-            now,
-            BatchOperationKind::SetAssetProperties(SetAssetPropertiesArguments {
-                key: "/about.html".into(),
-                max_age: None,
-                headers: None,
-                allow_raw_access: None,
-                is_aliased: Some(Some(false)),
-            }),
-        )
-    })
+    h.apply(BatchOperationKind::SetAssetProperties(
+        SetAssetPropertiesArguments {
+            is_aliased: Some(Some(false)),
+            ..properties("/about.html")
+        },
+    ))
     .unwrap();
     assert!(h.server.tree().get("/about").is_none());
     // /about now falls back to the index page.

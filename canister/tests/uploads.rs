@@ -464,17 +464,12 @@ fn overwriting_and_unsetting_content_frees_the_old_chunks() {
     let before = h.server.stored_chunk_count();
     h.upload(&[file("/app.js", "text/javascript", "v2 v2 v2")], 2);
     assert_eq!(h.server.stored_chunk_count(), before - 1 + 4);
-    let admin = h.admin();
-    h.write(admin, |s, c, now| {
-        s.apply_operation(
-            c,
-            now,
-            BatchOperationKind::UnsetAssetContent(UnsetAssetContentArguments {
-                key: "/app.js".into(),
-                content_encoding: "identity".into(),
-            }),
-        )
-    })
+    h.apply(BatchOperationKind::UnsetAssetContent(
+        UnsetAssetContentArguments {
+            key: "/app.js".into(),
+            content_encoding: "identity".into(),
+        },
+    ))
     .unwrap();
     assert_eq!(h.server.stored_chunk_count(), before - 1);
     assert!(
@@ -558,8 +553,7 @@ fn every_write_method_changes_the_certified_root_when_it_changes_assets() {
     let admin = h.admin();
     let expect_change = |h: &mut Harness, what: &str, op: BatchOperationKind| {
         let before = h.certified_data;
-        h.write(admin, |s, c, now| s.apply_operation(c, now, op))
-            .unwrap();
+        h.apply(op).unwrap();
         assert_ne!(
             h.certified_data, before,
             "{what} must change the certified root"
@@ -568,10 +562,7 @@ fn every_write_method_changes_the_certified_root_when_it_changes_assets() {
     };
     // An asset without content serves nothing, so creating one certifies nothing new.
     let before = h.certified_data;
-    h.write(admin, |s, c, now| {
-        s.apply_operation(c, now, create_asset("/c.txt"))
-    })
-    .unwrap();
+    h.apply(create_asset("/c.txt")).unwrap();
     assert_eq!(h.certified_data, before);
     expect_change(
         &mut h,
@@ -598,11 +589,8 @@ fn every_write_method_changes_the_certified_root_when_it_changes_assets() {
         &mut h,
         "set_asset_properties",
         BatchOperationKind::SetAssetProperties(SetAssetPropertiesArguments {
-            key: "/about.html".into(),
-            max_age: None,
-            headers: None,
-            allow_raw_access: None,
             is_aliased: Some(Some(false)),
+            ..properties("/about.html")
         }),
     );
     expect_change(
@@ -662,11 +650,8 @@ fn rebuilding_the_tree_after_an_upgrade_gives_the_incrementally_kept_root() {
         vec![
             create_asset("/d/index.html"),
             BatchOperationKind::SetAssetProperties(SetAssetPropertiesArguments {
-                key: "/c.html".into(),
-                max_age: None,
-                headers: None,
-                allow_raw_access: None,
                 is_aliased: Some(Some(false)),
+                ..properties("/c.html")
             }),
         ],
     )

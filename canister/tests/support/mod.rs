@@ -109,6 +109,12 @@ impl Harness {
         result
     }
 
+    /// Applies one commit operation outside any batch, as the controller.
+    pub fn apply(&mut self, operation: BatchOperationKind) -> Result<(), AssetError> {
+        let admin = self.admin();
+        self.write(admin, |s, c, now| s.apply_operation(c, now, operation))
+    }
+
     /// Simulates an upgrade: the heap is gone, stable memory stays.
     pub fn upgrade(&mut self) {
         self.server = AssetServer::open(self.memory.clone());
@@ -259,6 +265,17 @@ impl Harness {
         let mut response = self.fetch(&request);
         response.body = body.to_vec();
         self.verify(&request, &response).is_ok()
+    }
+}
+
+/// SetAssetProperties for `key` that changes nothing until fields are set.
+pub fn properties(key: &str) -> SetAssetPropertiesArguments {
+    SetAssetPropertiesArguments {
+        key: key.into(),
+        max_age: None,
+        headers: None,
+        allow_raw_access: None,
+        is_aliased: None,
     }
 }
 

@@ -52,12 +52,7 @@ impl AssetClient {
         method: &str,
         args: A,
     ) -> Result<(R, Option<u64>), String> {
-        let called = self
-            .backend
-            .update(caller, method, candid::encode_args(args).unwrap())?;
-        let decoded =
-            candid::decode_args(&called.bytes).map_err(|e| format!("{method} reply: {e}"))?;
-        Ok((decoded, called.instructions))
+        self.call(true, caller, method, args)
     }
 
     pub fn query<A: ArgumentEncoder, R: for<'a> ArgumentDecoder<'a>>(
@@ -66,9 +61,22 @@ impl AssetClient {
         method: &str,
         args: A,
     ) -> Result<(R, Option<u64>), String> {
-        let called = self
-            .backend
-            .query(caller, method, candid::encode_args(args).unwrap())?;
+        self.call(false, caller, method, args)
+    }
+
+    fn call<A: ArgumentEncoder, R: for<'a> ArgumentDecoder<'a>>(
+        &mut self,
+        update: bool,
+        caller: Principal,
+        method: &str,
+        args: A,
+    ) -> Result<(R, Option<u64>), String> {
+        let arg = candid::encode_args(args).map_err(|e| format!("{method} argument: {e}"))?;
+        let called = if update {
+            self.backend.update(caller, method, arg)?
+        } else {
+            self.backend.query(caller, method, arg)?
+        };
         let decoded =
             candid::decode_args(&called.bytes).map_err(|e| format!("{method} reply: {e}"))?;
         Ok((decoded, called.instructions))

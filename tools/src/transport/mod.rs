@@ -35,10 +35,7 @@ where
     A: candid::CandidType,
     R: for<'de> candid::Deserialize<'de> + candid::CandidType,
 {
-    let arg = candid::encode_one(arg).map_err(|e| format!("{method}: encoding: {e}"))?;
-    let called = calls.update(method, arg)?;
-    let reply = candid::decode_one(&called.bytes).map_err(|e| format!("{method} reply: {e}"))?;
-    Ok((reply, called.instructions))
+    typed(calls, true, method, arg)
 }
 
 pub fn query_typed<A, R>(
@@ -50,8 +47,25 @@ where
     A: candid::CandidType,
     R: for<'de> candid::Deserialize<'de> + candid::CandidType,
 {
+    typed(calls, false, method, arg)
+}
+
+fn typed<A, R>(
+    calls: &mut dyn CanisterCalls,
+    update: bool,
+    method: &str,
+    arg: A,
+) -> Result<(R, Option<u64>), String>
+where
+    A: candid::CandidType,
+    R: for<'de> candid::Deserialize<'de> + candid::CandidType,
+{
     let arg = candid::encode_one(arg).map_err(|e| format!("{method}: encoding: {e}"))?;
-    let called = calls.query(method, arg)?;
+    let called = if update {
+        calls.update(method, arg)?
+    } else {
+        calls.query(method, arg)?
+    };
     let reply = candid::decode_one(&called.bytes).map_err(|e| format!("{method} reply: {e}"))?;
     Ok((reply, called.instructions))
 }

@@ -59,6 +59,17 @@ pub enum AssetError {
         computed: String,
     },
     WrongInstallArgument(&'static str),
+    /// Stable memory holds something we cannot read; the upgrade is refused.
+    UnreadableStableMemory(String),
+    NewerLayout {
+        found: u32,
+        supported: u32,
+    },
+    ImportFailed(String),
+    ImportTooLarge {
+        bytes: u64,
+        max: u64,
+    },
 }
 
 impl std::fmt::Display for AssetError {
@@ -131,6 +142,29 @@ impl std::fmt::Display for AssetError {
                 "sha256 mismatch for {key} ({encoding}): supplied {supplied}, content hashes to {computed}"
             ),
             WrongInstallArgument(why) => f.write_str(why),
+            UnreadableStableMemory(what) => write!(
+                f,
+                "upgrade refused: stable memory holds {what}. Nothing was changed; \
+                 install this canister only over an asset_server or DFINITY asset canister, \
+                 or reinstall to start empty"
+            ),
+            NewerLayout { found, supported } => write!(
+                f,
+                "upgrade refused: stable memory holds asset_server layout version {found}, \
+                 written by a newer release; this wasm reads versions up to {supported}. \
+                 Nothing was changed; upgrade to a release that reads version {found}"
+            ),
+            ImportFailed(why) => write!(
+                f,
+                "upgrade refused: cannot import DFINITY's asset canister: {why}. \
+                 Nothing was changed"
+            ),
+            ImportTooLarge { bytes, max } => write!(
+                f,
+                "upgrade refused: DFINITY's asset canister saved {bytes} bytes, more than the \
+                 {max} one upgrade imports. Nothing was changed; delete assets you no longer \
+                 need from it first"
+            ),
         }
     }
 }

@@ -3,7 +3,8 @@
 //! Assets live in stable memory (`store`); the v1 certification tree over
 //! their hashes is derived on the heap (`certification`); `http` serves
 //! them with the `IC-Certificate` header; `upload` and `access` implement
-//! the asset canister upload interface and its permissions. `server` ties
+//! the asset canister upload interface and its permissions; `import` takes
+//! over a site from DFINITY's asset canister on upgrade. `server` ties
 //! these together with time and caller passed in, and `api` is the thin
 //! layer that exports the candid methods and talks to the system.
 
@@ -13,6 +14,7 @@ pub mod api;
 pub mod certification;
 pub mod error;
 pub mod http;
+pub mod import;
 pub mod lookup;
 pub mod server;
 pub mod store;

@@ -15,10 +15,45 @@ use crate::aliases::{alias_targets, aliases_of};
 use crate::certification::CertifiedTree;
 use crate::error::{AssetError, Result};
 use crate::http::{self, QueryContext};
+use crate::import::{self, Imported, SavedForm};
 use crate::lookup::{certified_encoding, resolve};
+use crate::store::layout::{self, Contents};
 use crate::store::{BatchId, Stores};
 use crate::types::*;
 use crate::upload::{self, Applied, to_u64};
+
+/// What `AssetServer::reopen` found and did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reopened {
+    Empty,
+    /// Our stores, at this layout version before any migration.
+    Ours {
+        version: u32,
+    },
+    Imported(Imported),
+}
+
+impl std::fmt::Display for Reopened {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Reopened::Empty => f.write_str("stable memory was empty: starting with no assets"),
+            Reopened::Ours { version } if *version == layout::LAYOUT_VERSION => {
+                write!(f, "opened the stores (layout version {version})")
+            }
+            Reopened::Ours { version } => write!(
+                f,
+                "opened the stores and migrated them from layout version {version} to {}",
+                layout::LAYOUT_VERSION
+            ),
+            Reopened::Imported(i) => write!(
+                f,
+                "imported DFINITY's asset canister: {} assets, {} encodings, {} bytes \
+                 (each re-hashed), {} permission grants; batches in flight were dropped",
+                i.assets, i.encodings, i.bytes, i.grants
+            ),
+        }
+    }
+}
 
 pub struct AssetServer<M: Memory> {
     stores: Stores<M>,
@@ -26,11 +61,50 @@ pub struct AssetServer<M: Memory> {
 }
 
 impl<M: Memory> AssetServer<M> {
-    /// Opens the stores in `memory` and derives the certification tree from
-    /// the hashes found there (nothing is re-hashed).
-    pub fn open(memory: M) -> Self {
+    /// New, empty stores in `memory`, which must be empty (`canister_init`:
+    /// the IC hands a new or reinstalled canister empty stable memory).
+    pub fn create(memory: M) -> Self {
+        Self::with_stores(Stores::create(memory))
+    }
+
+    /// Opens what the previous code left in `memory` (`canister_post_upgrade`):
+    /// our stores, migrated to the current layout; or DFINITY's asset
+    /// canister's saved state, imported; or nothing. Anything else is
+    /// refused before a byte is written, so the upgrade fails and the old
+    /// code keeps running on its own memory.
+    pub fn reopen(memory: M) -> Result<(Self, Reopened)>
+    where
+        M: Clone,
+    {
+        let (stores, reopened) = match layout::inspect(&memory) {
+            Contents::Empty => (Stores::create(memory), Reopened::Empty),
+            Contents::Ours { version } if version > layout::LAYOUT_VERSION => {
+                return Err(AssetError::NewerLayout {
+                    found: version,
+                    supported: layout::LAYOUT_VERSION,
+                });
+            }
+            Contents::Ours { version } => {
+                (Stores::open(memory, version), Reopened::Ours { version })
+            }
+            Contents::DfinityCandid => {
+                let (stores, imported) = import::import(memory, SavedForm::Candid)?;
+                (stores, Reopened::Imported(imported))
+            }
+            Contents::DfinityCbor => {
+                let (stores, imported) = import::import(memory, SavedForm::Cbor)?;
+                (stores, Reopened::Imported(imported))
+            }
+            Contents::Unknown(what) => return Err(AssetError::UnreadableStableMemory(what)),
+        };
+        Ok((Self::with_stores(stores), reopened))
+    }
+
+    /// Derives the certification tree from the stored hashes (nothing is
+    /// re-hashed).
+    fn with_stores(stores: Stores<M>) -> Self {
         let mut server = Self {
-            stores: Stores::init(memory),
+            stores,
             tree: CertifiedTree::default(),
         };
         server.rebuild_tree();

@@ -453,7 +453,7 @@ fn the_installer_gets_every_permission_and_init_arguments_can_set_the_lists() {
             "{permission}"
         );
     }
-    let mut server = AssetServer::open(VectorMemory::default());
+    let mut server = AssetServer::create(VectorMemory::default());
     let installer = principal(1);
     let lists = SetPermissions {
         prepare: vec![principal(2)],

@@ -1,19 +1,27 @@
 //! Install and upgrade. Nothing is serialized: the stores are already in
-//! stable memory, and opening them rebuilds the certification tree.
+//! stable memory, and opening them rebuilds the certification tree, before
+//! any query can be served with it.
 
-use super::{with_server, write};
+use ic_stable_structures::DefaultMemoryImpl;
+
+use super::{set_server, write};
+use crate::server::AssetServer;
 use crate::types::AssetCanisterArgs;
 
 #[ic_cdk::init]
 fn init(args: Option<AssetCanisterArgs>) {
+    set_server(AssetServer::create(DefaultMemoryImpl::default()));
     let installer = ic_cdk::api::msg_caller();
     write(|server, _, _| server.install(installer, args));
 }
 
+/// Refuses (traps, so the IC keeps the previous code and its memory) when
+/// stable memory holds anything it cannot read; see `AssetServer::reopen`.
 #[ic_cdk::post_upgrade]
 fn post_upgrade(args: Option<AssetCanisterArgs>) {
-    // Opening the stores rebuilds the tree from stored hashes, before any
-    // query can be served with it.
-    with_server(|_| ());
+    let (server, reopened) = AssetServer::reopen(DefaultMemoryImpl::default())
+        .unwrap_or_else(|error| ic_cdk::trap(error.to_string()));
+    ic_cdk::api::debug_print(format!("asset_server upgrade: {reopened}"));
+    set_server(server);
     write(|server, _, _| server.upgrade(args));
 }

@@ -22,10 +22,17 @@ thread_local! {
     static SERVER: RefCell<Option<AssetServer<DefaultMemoryImpl>>> = const { RefCell::new(None) };
 }
 
+/// `canister_init` and `canister_post_upgrade` open the server before any
+/// other message can run.
+fn set_server(server: AssetServer<DefaultMemoryImpl>) {
+    SERVER.set(Some(server));
+}
+
 fn with_server<T>(f: impl FnOnce(&mut AssetServer<DefaultMemoryImpl>) -> T) -> T {
     SERVER.with_borrow_mut(|server| {
-        let server = server.get_or_insert_with(|| AssetServer::open(DefaultMemoryImpl::default()));
-        f(server)
+        f(server
+            .as_mut()
+            .expect("canister_init or canister_post_upgrade opened the server"))
     })
 }
 

@@ -11,14 +11,18 @@
 //! | 3  | `BATCH_CHUNKS` | `StableBTreeMap<(BatchId, ChunkId), ()>`          |
 //! | 4  | `PERMISSIONS`  | `StableBTreeMap<(permission code, Principal), ()>`|
 //! | 5  | `COUNTERS`     | `StableCell<Counters>` (next batch and chunk ids) |
+//! | 6  | `LAYOUT`       | `ASSETSRV` and the layout version (`layout`)     |
 //!
-//! Ids are never reused; a retired id stays listed here as retired.
+//! Ids are never reused; a retired id stays listed here as retired. Memory
+//! `LAYOUT` came with layout version 1; how versions change, and what is
+//! checked before anything is opened, is in `layout`.
 //!
 //! Chunks are stored once: an uploaded chunk belongs to its batch (an entry
 //! in `BATCH_CHUNKS`) until a commit hands it to an asset encoding, which
 //! then lists it. Committing moves no bytes. The certification tree is not
 //! here: it is derived from the stored hashes (see `certification`).
 
+pub mod layout;
 mod records;
 
 pub use records::{AssetRecord, BatchRecord, Counters, EncodingRecord};
@@ -46,6 +50,7 @@ const BATCHES: MemoryId = MemoryId::new(2);
 const BATCH_CHUNKS: MemoryId = MemoryId::new(3);
 const PERMISSIONS: MemoryId = MemoryId::new(4);
 const COUNTERS: MemoryId = MemoryId::new(5);
+const LAYOUT: MemoryId = MemoryId::new(6);
 
 pub struct Stores<M: Memory> {
     pub assets: Assets<M>,
@@ -57,10 +62,27 @@ pub struct Stores<M: Memory> {
 }
 
 impl<M: Memory> Stores<M> {
-    /// Opens the stores in `memory`, creating them on first use; on an
-    /// upgrade this finds everything where the previous version left it.
-    pub fn init(memory: M) -> Self {
+    /// Lays out new, empty stores in `memory`. Whatever `memory` held is
+    /// lost: call it only on memory that `layout::inspect` found empty, or
+    /// whose contents were read out first (an import).
+    pub fn create(memory: M) -> Self {
+        if memory.size() > 0 {
+            // Without its magic the MemoryManager formats; make sure a
+            // stale "MGR" from the old contents cannot pass for one.
+            memory.write(0, &[0; 4]);
+        }
+        Self::open(memory, 0)
+    }
+
+    /// Opens the stores that `layout::inspect` found at `version` (at most
+    /// `LAYOUT_VERSION`), migrating them to the current version.
+    pub fn open(memory: M, version: u32) -> Self {
+        assert!(version <= layout::LAYOUT_VERSION, "checked by the caller");
         let manager = MemoryManager::init(memory);
+        if version < layout::LAYOUT_VERSION {
+            // Version 0 differs only by the missing header.
+            layout::write_header(&manager.get(LAYOUT));
+        }
         Self {
             assets: StableBTreeMap::init(manager.get(ASSETS)),
             chunks: StableBTreeMap::init(manager.get(CHUNKS)),
@@ -77,6 +99,14 @@ impl<M: Memory> Stores<M> {
         counters.next_batch_id += 1;
         self.counters.set(counters);
         id
+    }
+
+    /// Makes sure no batch id below `id` is handed out (they were someone
+    /// else's: see `import`).
+    pub fn reserve_batch_ids_below(&mut self, id: BatchId) {
+        let mut counters = self.counters.get().clone();
+        counters.next_batch_id = counters.next_batch_id.max(id);
+        self.counters.set(counters);
     }
 
     pub fn next_chunk_id(&mut self) -> ChunkId {

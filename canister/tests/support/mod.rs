@@ -75,7 +75,7 @@ impl Harness {
             .unwrap()
             .as_nanos() as u64;
         let mut harness = Self {
-            server: AssetServer::open(memory.clone()),
+            server: AssetServer::create(memory.clone()),
             memory,
             subnet: TestSubnet::default(),
             canister_id: Principal::from_text("lxzze-o7777-77777-aaaaa-cai").unwrap(),
@@ -117,7 +117,7 @@ impl Harness {
 
     /// Simulates an upgrade: the heap is gone, stable memory stays.
     pub fn upgrade(&mut self) {
-        self.server = AssetServer::open(self.memory.clone());
+        self.server = AssetServer::reopen(self.memory.clone()).unwrap().0;
         let caller = self.admin();
         self.write(caller, |s, _, _| s.upgrade(None)).unwrap();
     }

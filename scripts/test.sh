@@ -6,9 +6,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/build.sh
-if [ -d tests/host/probe ]; then
-  cargo build --locked -p host-probe --target wasm32-unknown-unknown --release
-fi
+# The other canisters the tests run: the host's probe, and DFINITY's asset
+# canister (ic-certified-assets 0.3.0) that the switch-in-place scenarios
+# upgrade to ours.
+cargo build --locked -p host-probe -p reference-asset-canister \
+  --target wasm32-unknown-unknown --release
 
 # Say up front what the optional parts will run on; cargo hides the
 # output of tests that pass, including their SKIPPED lines.

@@ -5,6 +5,7 @@ mod compat;
 mod lifecycle;
 mod permissions;
 mod serving;
+mod switch;
 
 use scenarios::site::sample_site;
 use scenarios::{AssetClient, select_backend};
@@ -55,6 +56,22 @@ pub const ALL: &[(&str, Scenario)] = &[
     (
         "a_thousand_small_assets_commit_in_one_message",
         changes::a_thousand_small_assets_commit_in_one_message,
+    ),
+    (
+        "a_dfinity_asset_canister_switches_in_place_and_every_file_verifies",
+        switch::a_dfinity_asset_canister_switches_in_place_and_every_file_verifies,
+    ),
+    (
+        "a_dfinity_canister_saved_as_cbor_switches_in_place",
+        switch::a_dfinity_canister_saved_as_cbor_switches_in_place,
+    ),
+    (
+        "unknown_stable_memory_is_refused_and_left_untouched",
+        switch::unknown_stable_memory_is_refused_and_left_untouched,
+    ),
+    (
+        "a_downgrade_to_dfinity_asset_canister_fails_and_keeps_the_site",
+        switch::a_downgrade_to_dfinity_asset_canister_fails_and_keeps_the_site,
     ),
     (
         "reference_client_types_are_accepted",

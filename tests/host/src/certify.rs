@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use asset_testkit::TestSubnet;
+use ic_certification::hash_tree::HashTree;
 
 fn subnet() -> &'static TestSubnet {
     static SUBNET: OnceLock<TestSubnet> = OnceLock::new();
@@ -35,4 +36,9 @@ pub(crate) fn certificate(canister_id: &[u8], certified_data: &[u8], time: u64) 
         .unwrap_or_else(|p| p.into_inner())
         .insert(key, cert.clone());
     cert
+}
+
+/// Signs a state tree as the subnet: the replica endpoint's certificates.
+pub(crate) fn sign_tree(tree: HashTree<Vec<u8>>) -> Vec<u8> {
+    subnet().sign_tree(tree)
 }

@@ -122,8 +122,26 @@ impl Host {
         }
     }
 
+    /// Replaces the controllers (the management canister's
+    /// `update_settings`).
+    pub fn set_controllers(&mut self, controllers: Vec<Principal>) {
+        self.controllers = controllers;
+    }
+
+    /// How many times the canister's code or state was changed, as the
+    /// IC's `canister_version` counts.
+    pub fn canister_version(&self) -> u64 {
+        self.canister_version
+    }
+
     pub fn controllers(&self) -> &[Principal] {
         &self.controllers
+    }
+
+    /// SHA-256 of the installed module, as the IC's `module_hash`
+    /// reports it; `None` before install.
+    pub fn module_hash(&self) -> Option<[u8; 32]> {
+        self.canister.as_ref().map(|c| c.module().sha256())
     }
 
     /// The canister's committed certified data.

@@ -46,6 +46,7 @@ pub mod limits;
 mod module;
 mod rewrite;
 mod stable;
+pub mod replica;
 
 pub use candid::Principal;
 pub use error::{CallError, HostError};

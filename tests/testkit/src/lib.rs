@@ -85,6 +85,14 @@ impl TestSubnet {
             ),
             label("time", leaf(time)),
         );
+        self.sign_tree(tree)
+    }
+
+    /// Signs any state tree as this subnet's certificate (no delegation)
+    /// and returns it as self-describing CBOR: what a replica's
+    /// `read_state` and synchronous `call` answer with. The tree may be
+    /// pruned; the signature covers its root hash.
+    pub fn sign_tree(&self, tree: HashTree<Vec<u8>>) -> Vec<u8> {
         let mut message = STATE_ROOT_DOMAIN.to_vec();
         message.extend_from_slice(&tree.digest());
         let signature = self.key.sign(&message).serialize().to_vec();

@@ -685,3 +685,74 @@ fn rebuilding_the_tree_after_an_upgrade_gives_the_incrementally_kept_root() {
     assert!(h.server.tree().get("/c").is_none());
     assert!(h.server.tree().get("/d/").is_none());
 }
+
+/// `ic-asset` (the sync code of `dfx deploy`) splits a large deploy into
+/// commits under batch 0 that use the chunks of its real batch, then
+/// closes the real batch with an empty commit. DFINITY's asset canister
+/// allows it; so do we, and nothing else about batches loosens.
+#[test]
+fn a_deploy_split_into_commits_under_batch_0_applies_as_ic_asset_sends_it() {
+    let mut h = site();
+    let admin = h.admin();
+    let batch = new_batch(&mut h);
+    assert_ne!(batch, 0, "batch 0 is never handed out");
+    let first = chunk(&mut h, batch, b"first part");
+    let second = chunk(&mut h, batch, b"second part");
+    commit(
+        &mut h,
+        admin,
+        0,
+        vec![
+            create_asset("/split-1.txt"),
+            set_content("/split-1.txt", vec![first], None, None),
+        ],
+    )
+    .expect("the first part commits under batch 0");
+    commit(
+        &mut h,
+        admin,
+        0,
+        vec![
+            create_asset("/split-2.txt"),
+            set_content("/split-2.txt", vec![second], Some(b" and its tail"), None),
+        ],
+    )
+    .expect("the second part commits under batch 0");
+    commit(&mut h, admin, batch, vec![]).expect("the empty commit closes the real batch");
+    assert_eq!(h.get_verified("/split-1.txt").body, b"first part");
+    assert_eq!(
+        h.get_verified("/split-2.txt").body,
+        b"second part and its tail"
+    );
+    refused(
+        &mut h,
+        admin,
+        &format!("batch {batch} not found"),
+        |h, c| commit(h, c, batch, vec![]),
+    );
+    // Under batch 0 a chunk must still belong to a live batch, once.
+    let other = new_batch(&mut h);
+    let used = chunk(&mut h, other, b"once");
+    refused(&mut h, admin, "used by more than one", |h, c| {
+        commit(
+            h,
+            c,
+            0,
+            vec![
+                create_asset("/twice.txt"),
+                set_content("/twice.txt", vec![used, used], None, None),
+            ],
+        )
+    });
+    refused(&mut h, admin, "not found in batch", |h, c| {
+        commit(
+            h,
+            c,
+            0,
+            vec![
+                create_asset("/stale.txt"),
+                set_content("/stale.txt", vec![first], None, None),
+            ],
+        )
+    });
+}

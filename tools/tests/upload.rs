@@ -25,7 +25,7 @@ const SAMPLE_KEYS: [&str; 6] = [
 
 fn list(host: &mut Host) -> Vec<AssetDetails> {
     let mut calls = HostCalls::new(host, Principal::anonymous());
-    query_typed(&mut calls, "list", ListArguments {})
+    query_typed(&mut calls, "list", ListArguments::default())
         .expect("list")
         .0
 }

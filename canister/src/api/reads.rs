@@ -32,8 +32,8 @@ fn get_chunk(args: GetChunkArguments) -> GetChunkResponse {
 }
 
 #[ic_cdk::query]
-fn list(_: ListArguments) -> Vec<AssetDetails> {
-    with_server(|server| server.list())
+fn list(args: ListArguments) -> Vec<AssetDetails> {
+    with_server(|server| args.page(server.list()))
 }
 
 #[ic_cdk::query]

@@ -141,8 +141,30 @@ pub struct GetChunkResponse {
     pub content: ByteBuf,
 }
 
+/// `list`'s argument. `ic-asset` 0.26+ pages through the listing with
+/// `start`; older clients send `record {}`, which decodes to the whole
+/// listing.
 #[derive(CandidType, Deserialize, Clone, Debug, Default)]
-pub struct ListArguments {}
+pub struct ListArguments {
+    pub start: Option<Nat>,
+    pub length: Option<Nat>,
+}
+
+impl ListArguments {
+    /// The part of `all` these arguments select: from `start` (0 when
+    /// absent), at most `length` entries (all when absent).
+    pub fn page<T>(&self, all: Vec<T>) -> Vec<T> {
+        let start = self
+            .start
+            .as_ref()
+            .map_or(0, |n| usize::try_from(&n.0).unwrap_or(usize::MAX));
+        let length = self
+            .length
+            .as_ref()
+            .map_or(usize::MAX, |n| usize::try_from(&n.0).unwrap_or(usize::MAX));
+        all.into_iter().skip(start).take(length).collect()
+    }
+}
 
 #[derive(CandidType, Deserialize, Clone, Debug, PartialEq)]
 pub struct AssetEncodingDetails {
@@ -174,4 +196,23 @@ pub struct AssetProperties {
     pub headers: Option<Vec<HeaderField>>,
     pub allow_raw_access: Option<bool>,
     pub is_aliased: Option<bool>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn list_pages_as_ic_asset_reads_them_and_whole_without_arguments() {
+        let all: Vec<u32> = (0..10).collect();
+        assert_eq!(ListArguments::default().page(all.clone()), all);
+        let page = |start: u32, length: Option<u32>| ListArguments {
+            start: Some(Nat::from(start)),
+            length: length.map(Nat::from),
+        };
+        assert_eq!(page(4, Some(3)).page(all.clone()), vec![4, 5, 6]);
+        assert_eq!(page(8, None).page(all.clone()), vec![8, 9]);
+        assert_eq!(page(10, None).page(all.clone()), Vec::<u32>::new());
+        assert_eq!(page(99, Some(5)).page(all), Vec::<u32>::new());
+    }
 }

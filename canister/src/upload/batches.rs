@@ -7,12 +7,25 @@ use crate::store::{BatchId, BatchRecord, ChunkId, Stores};
 
 /// A batch not used for this long is dropped with its chunks.
 pub const BATCH_EXPIRY_NS: u64 = 5 * 60 * 1_000_000_000;
+/// The batch id `ic-asset` (the sync code of `dfx deploy`, 0.2x) commits
+/// its operations under when it splits a large deploy into several
+/// commits: `commit_batch { batch_id = 0; operations }` for each part,
+/// referring to chunks uploaded into its real batch, then
+/// `commit_batch { batch_id = <real>; operations = [] }` to close the real
+/// batch. DFINITY's asset canister accepts that because it never checks
+/// the batch of a commit. We keep batches strict and give id 0 exactly
+/// that meaning: it is never handed out, a commit under it may use chunks
+/// of any live batch, and it closes no batch.
+pub const UNBATCHED: BatchId = 0;
 /// The largest chunk accepted; tools send at most 1,900,000 bytes.
 pub const MAX_CHUNK_SIZE: usize = 2 * 1024 * 1024;
 
 pub fn create_batch<M: Memory>(stores: &mut Stores<M>, now: u64) -> BatchId {
     drop_expired_batches(stores, now);
-    let id = stores.next_batch_id();
+    let mut id = stores.next_batch_id();
+    if id == UNBATCHED {
+        id = stores.next_batch_id();
+    }
     stores.batches.insert(
         id,
         BatchRecord {
@@ -22,8 +35,18 @@ pub fn create_batch<M: Memory>(stores: &mut Stores<M>, now: u64) -> BatchId {
     id
 }
 
-/// Checks that `batch_id` is live and pushes its expiry on.
+/// Checks that `batch_id` is live and pushes its expiry on
+/// ([`UNBATCHED`] always is).
 pub fn touch_batch<M: Memory>(stores: &mut Stores<M>, batch_id: BatchId, now: u64) -> Result<()> {
+    if batch_id == UNBATCHED {
+        return Ok(());
+    }
+    live_batch(stores, batch_id, now)
+}
+
+/// Checks that `batch_id` was handed out and is live, and pushes its
+/// expiry on.
+fn live_batch<M: Memory>(stores: &mut Stores<M>, batch_id: BatchId, now: u64) -> Result<()> {
     let batch = stores
         .batches
         .get(&batch_id)
@@ -53,7 +76,7 @@ pub fn create_chunks<M: Memory>(
             max: MAX_CHUNK_SIZE,
         });
     }
-    touch_batch(stores, batch_id, now)?;
+    live_batch(stores, batch_id, now)?;
     Ok(contents
         .into_iter()
         .map(|content| {
@@ -65,12 +88,37 @@ pub fn create_chunks<M: Memory>(
         .collect())
 }
 
+/// Drops a batch and its unused chunks; [`UNBATCHED`] has nothing to
+/// drop.
 pub fn delete_batch<M: Memory>(stores: &mut Stores<M>, batch_id: BatchId) -> Result<()> {
+    if batch_id == UNBATCHED {
+        return Ok(());
+    }
     if stores.batches.remove(&batch_id).is_none() {
         return Err(AssetError::BatchNotFound(batch_id));
     }
     drop_batch_chunks(stores, batch_id);
     Ok(())
+}
+
+/// The live batch that holds `chunk`, for a commit under `committing`:
+/// the commit's own batch, or under [`UNBATCHED`] any live batch.
+pub fn chunk_owner<M: Memory>(
+    stores: &Stores<M>,
+    committing: BatchId,
+    chunk: ChunkId,
+) -> Option<BatchId> {
+    if committing != UNBATCHED {
+        return stores
+            .batch_chunks
+            .contains_key(&(committing, chunk))
+            .then_some(committing);
+    }
+    stores
+        .batches
+        .iter()
+        .map(|entry| *entry.key())
+        .find(|batch| stores.batch_chunks.contains_key(&(*batch, chunk)))
 }
 
 /// Removes the batch record and the chunks no commit took from it.

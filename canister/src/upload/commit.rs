@@ -8,6 +8,7 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use ic_stable_structures::Memory;
 use sha2::{Digest, Sha256};
 
+use super::batches::chunk_owner;
 use super::to_u64;
 use crate::error::{AssetError, Result};
 use crate::store::{AssetRecord, BatchId, ChunkId, EncodingRecord, Stores};
@@ -105,9 +106,8 @@ fn plan_one<M: Memory>(
             let mut length = 0u64;
             for id in &args.chunk_ids {
                 let id = to_u64(id)?;
-                let owned =
-                    batch.is_some_and(|b| overlay.stores.batch_chunks.contains_key(&(b, id)));
-                if !owned {
+                let owned = batch.and_then(|b| chunk_owner(overlay.stores, b, id));
+                if owned.is_none() {
                     return Err(AssetError::ChunkNotInBatch {
                         batch_id: batch.unwrap_or_default(),
                         chunk_id: id,
@@ -223,7 +223,9 @@ pub fn apply<M: Memory>(
                 let mut record = stored(stores, &key);
                 if let Some(batch) = batch {
                     for chunk in &chunks {
-                        stores.batch_chunks.remove(&(batch, *chunk));
+                        if let Some(owner) = chunk_owner(stores, batch, *chunk) {
+                            stores.batch_chunks.remove(&(owner, *chunk));
+                        }
                     }
                 }
                 if let Some(bytes) = last_chunk {

@@ -5,7 +5,8 @@ mod batches;
 mod commit;
 
 pub use batches::{
-    BATCH_EXPIRY_NS, MAX_CHUNK_SIZE, create_batch, create_chunks, delete_batch, touch_batch,
+    BATCH_EXPIRY_NS, MAX_CHUNK_SIZE, UNBATCHED, chunk_owner, create_batch, create_chunks,
+    delete_batch, touch_batch,
 };
 pub use commit::{Applied, apply, plan};
 

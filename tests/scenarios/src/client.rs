@@ -84,7 +84,7 @@ impl AssetClient {
 
     pub fn list(&mut self) -> Vec<AssetDetails> {
         let ((assets,), _): ((Vec<AssetDetails>,), _) = self
-            .query(Principal::anonymous(), "list", (ListArguments {},))
+            .query(Principal::anonymous(), "list", (ListArguments::default(),))
             .expect("list");
         assets
     }

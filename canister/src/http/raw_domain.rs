@@ -1,14 +1,13 @@
 //! Raw domains reach the canister without any gateway having verified the
 //! response. We refuse them outright instead of serving unverified bytes.
-
-/// Gateway domains whose `<id>.raw.<domain>` form skips verification.
-const RAW_SUFFIXES: [&str; 5] = [
-    ".raw.icp0.io",
-    ".raw.ic0.app",
-    ".raw.icp-api.io",
-    ".raw.internetcomputer.org",
-    ".raw.localhost",
-];
+//!
+//! Every HTTP gateway names the raw form of a base domain the same way,
+//! `<canister id>.raw.<base domain>` (`icp0.io`, `ic0.app`, `icp.net`,
+//! `icp-api.io`, `internetcomputer.org`, `localhost`, ...), so the rule is
+//! that shape, not a list: any host whose second label is `raw`. A base
+//! domain a gateway adds later is covered without a release. What no rule
+//! in the canister can catch is a custom domain that a gateway serves raw
+//! under a name of the owner's choosing; none does today.
 
 /// The host part of a `Host` header value: lowercased, without port or
 /// trailing dot.
@@ -26,10 +25,10 @@ pub fn normalize_host(value: &str) -> String {
 /// When `host` (normalized) is a raw domain, the certified domain that
 /// serves the same canister, for the error message.
 pub fn certified_alternative(host: &str) -> Option<String> {
-    RAW_SUFFIXES.iter().find_map(|suffix| {
-        let id = host.strip_suffix(suffix)?;
-        (!id.is_empty()).then(|| format!("{id}.{}", &suffix[".raw.".len()..]))
-    })
+    let (id, rest) = host.split_once('.')?;
+    let base = rest.strip_prefix("raw.")?;
+    (!id.is_empty() && !base.is_empty() && !base.starts_with('.'))
+        .then(|| format!("{id}.{base}"))
 }
 
 #[cfg(test)]
@@ -53,8 +52,20 @@ mod tests {
             certified_alternative("abc.raw.localhost").as_deref(),
             Some("abc.localhost")
         );
+        assert_eq!(
+            certified_alternative("abc.raw.icp.net").as_deref(),
+            Some("abc.icp.net")
+        );
+        assert_eq!(
+            certified_alternative("abc.raw.some-new-gateway.dev").as_deref(),
+            Some("abc.some-new-gateway.dev")
+        );
         assert_eq!(certified_alternative("abc.icp0.io"), None);
         assert_eq!(certified_alternative("raw.icp0.io"), None);
+        assert_eq!(certified_alternative("abc.raw."), None);
+        assert_eq!(certified_alternative(".raw.icp0.io"), None);
+        assert_eq!(certified_alternative("abc.rawicp0.io"), None);
         assert_eq!(certified_alternative("example.com"), None);
+        assert_eq!(certified_alternative("localhost"), None);
     }
 }

@@ -51,9 +51,11 @@ pub fn raw_domains_are_refused_and_other_hosts_served(wasm: &[u8]) {
     for suffix in [
         "raw.icp0.io",
         "raw.ic0.app",
+        "raw.icp.net",
         "raw.icp-api.io",
         "raw.internetcomputer.org",
         "raw.localhost",
+        "raw.new-gateway.example",
     ] {
         for host in [
             format!("{id}.{suffix}"),
@@ -75,6 +77,7 @@ pub fn raw_domains_are_refused_and_other_hosts_served(wasm: &[u8]) {
     for host in [
         format!("{id}.icp0.io"),
         format!("{id}.localhost:4943"),
+        format!("{id}.icp.net"),
         "example.org".into(),
         "localhost:8080".into(),
     ] {

@@ -7,5 +7,4 @@ cd "$(dirname "$0")/.."
 
 scripts/build.sh
 cargo build --locked -p reference-asset-canister --target wasm32-unknown-unknown --release
-cp target/wasm32-unknown-unknown/release/reference_asset_canister.wasm target/reference_asset_canister.wasm
 cargo run --locked -q -p scenarios --example benchmark

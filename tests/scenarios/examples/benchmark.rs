@@ -17,8 +17,13 @@ struct Row {
 }
 
 fn wasm(name: &str) -> Vec<u8> {
-    let path = format!("{}/../../target/{name}", env!("CARGO_MANIFEST_DIR"));
-    std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}; run scripts/bench.sh"))
+    match name {
+        "asset_server.wasm" => {
+            let path = format!("{}/../../target/{name}", env!("CARGO_MANIFEST_DIR"));
+            std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}; run scripts/bench.sh"))
+        }
+        _ => scenarios::fixture_wasm(name.trim_end_matches(".wasm")),
+    }
 }
 
 fn backend() -> Box<dyn Backend> {
@@ -139,8 +144,81 @@ fn measure(wasm: Vec<u8>) -> Vec<(String, u64)> {
     rows
 }
 
+/// Populates DFINITY's asset canister with `files`, saved in the given
+/// form, and upgrades it to ours: the instructions of that upgrade.
+fn switch_in_place(files: &[scenarios::site::SiteFile], cbor: bool) -> u64 {
+    let mut client = AssetClient::install(backend(), wasm("reference_asset_canister.wasm"));
+    let admin = client.controller();
+    client.upload(admin, files, 1_900_000).unwrap();
+    if cbor {
+        client
+            .update::<_, ()>(admin, "save_state_as_cbor", ())
+            .unwrap();
+    }
+    let arg = candid::encode_one(None::<asset_server::types::AssetCanisterArgs>).unwrap();
+    let ours = wasm("asset_server.wasm");
+    client.backend.upgrade(&ours, arg).unwrap().unwrap_or_default()
+}
+
+/// What taking over DFINITY's asset canister costs, per asset and per MiB,
+/// and how much one upgrade (300 billion instructions) can import.
+fn measure_switch() {
+    const LIMIT: f64 = 300e9;
+    // SWITCH_MIB=512 for the long run the README reports.
+    let mib: usize = std::env::var("SWITCH_MIB")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(64);
+    let small: Vec<_> = (0..2000)
+        .map(|i| site_file(&format!("/f/{i}.txt"), "text/plain", format!("file {i}")))
+        .collect();
+    let big = [site_file(
+        "/big.bin",
+        "application/octet-stream",
+        large_body(mib * 1024 * 1024),
+    )];
+    println!();
+    println!("| switch in place (upgrade from ic-certified-assets 0.3.0) | candid state | CBOR state |");
+    println!("| --- | ---: | ---: |");
+    let mut per_asset = [0f64; 2];
+    let mut per_mib = [0f64; 2];
+    for (i, cbor) in [false, true].into_iter().enumerate() {
+        per_asset[i] = switch_in_place(&small, cbor) as f64 / small.len() as f64;
+        per_mib[i] = switch_in_place(&big, cbor) as f64 / mib as f64;
+    }
+    println!(
+        "| per asset ({} small files) | {} | {} |",
+        small.len(),
+        group(per_asset[0] as u64),
+        group(per_asset[1] as u64)
+    );
+    println!(
+        "| per MiB (one {mib} MiB file) | {} | {} |",
+        group(per_mib[0] as u64),
+        group(per_mib[1] as u64)
+    );
+    println!(
+        "| assets one upgrade imports (small files) | {} | {} |",
+        group((LIMIT / per_asset[0]) as u64),
+        group((LIMIT / per_asset[1]) as u64)
+    );
+    println!(
+        "| MiB one upgrade imports (by instructions) | {} | {} |",
+        group((LIMIT / per_mib[0]) as u64),
+        group((LIMIT / per_mib[1]) as u64)
+    );
+    println!(
+        "(the import also refuses saved states over {} MiB: they would not fit twice on the 4 GiB heap)",
+        asset_server::import::MAX_IMPORT_BYTES / (1024 * 1024)
+    );
+}
+
 fn main() {
     println!("benchmark backend: in-process wasmtime host (instructions = wasmtime fuel)");
+    if std::env::args().any(|a| a == "--switch-only") {
+        measure_switch();
+        return;
+    }
     let ours = measure(wasm("asset_server.wasm"));
     let reference = measure(wasm("reference_asset_canister.wasm"));
     let rows: Vec<Row> = ours
@@ -169,6 +247,7 @@ fn main() {
             ratio
         );
     }
+    measure_switch();
 }
 
 fn group(n: u64) -> String {

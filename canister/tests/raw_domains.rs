@@ -65,7 +65,10 @@ fn raw_domain_hosts_are_refused_with_no_asset_bytes() {
             let normalized = host.trim().to_ascii_lowercase();
             let (_, rest) = normalized.split_once(".raw.").unwrap();
             let base = rest.split(':').next().unwrap().trim_end_matches('.');
-            assert!(body.contains(&format!(".{base}/")), "{host}: names the certified domain: {body}");
+            assert!(
+                body.contains(&format!(".{base}/")),
+                "{host}: names the certified domain: {body}"
+            );
             assert_ne!(body.as_bytes(), index);
         }
     }

@@ -27,8 +27,7 @@ pub fn normalize_host(value: &str) -> String {
 pub fn certified_alternative(host: &str) -> Option<String> {
     let (id, rest) = host.split_once('.')?;
     let base = rest.strip_prefix("raw.")?;
-    (!id.is_empty() && !base.is_empty() && !base.starts_with('.'))
-        .then(|| format!("{id}.{base}"))
+    (!id.is_empty() && !base.is_empty() && !base.starts_with('.')).then(|| format!("{id}.{base}"))
 }
 
 #[cfg(test)]

@@ -157,7 +157,11 @@ fn switch_in_place(files: &[scenarios::site::SiteFile], cbor: bool) -> u64 {
     }
     let arg = candid::encode_one(None::<asset_server::types::AssetCanisterArgs>).unwrap();
     let ours = wasm("asset_server.wasm");
-    client.backend.upgrade(&ours, arg).unwrap().unwrap_or_default()
+    client
+        .backend
+        .upgrade(&ours, arg)
+        .unwrap()
+        .unwrap_or_default()
 }
 
 /// What taking over DFINITY's asset canister costs, per asset and per MiB,
@@ -178,7 +182,9 @@ fn measure_switch() {
         large_body(mib * 1024 * 1024),
     )];
     println!();
-    println!("| switch in place (upgrade from ic-certified-assets 0.3.0) | candid state | CBOR state |");
+    println!(
+        "| switch in place (upgrade from ic-certified-assets 0.3.0) | candid state | CBOR state |"
+    );
     println!("| --- | ---: | ---: |");
     let mut per_asset = [0f64; 2];
     let mut per_mib = [0f64; 2];

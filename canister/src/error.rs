@@ -66,10 +66,8 @@ pub enum AssetError {
         supported: u32,
     },
     ImportFailed(String),
-    ImportTooLarge {
-        bytes: u64,
-        max: u64,
-    },
+    /// The saved state is more than one upgrade can import; says why.
+    ImportTooLarge(String),
 }
 
 impl std::fmt::Display for AssetError {
@@ -159,11 +157,11 @@ impl std::fmt::Display for AssetError {
                 "upgrade refused: cannot import DFINITY's asset canister: {why}. \
                  Nothing was changed"
             ),
-            ImportTooLarge { bytes, max } => write!(
+            ImportTooLarge(why) => write!(
                 f,
-                "upgrade refused: DFINITY's asset canister saved {bytes} bytes, more than the \
-                 {max} one upgrade imports. Nothing was changed; delete assets you no longer \
-                 need from it first"
+                "upgrade refused: DFINITY's asset canister holds more than one upgrade can \
+                 import: {why}. Nothing was changed; delete assets you no longer need from it \
+                 first, or start a new canister and upload the site to it"
             ),
         }
     }

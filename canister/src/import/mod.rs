@@ -30,11 +30,19 @@ pub use candid_form::decode_candid;
 pub use cbor_form::decode_cbor;
 pub use saved::{SavedAsset, SavedEncoding, SavedState};
 
-/// The largest saved state one upgrade imports. Reading it out, decoding
-/// and keeping it while it is written needs about twice its size on the
-/// 4 GiB heap, and hashing every body about 80 million instructions per
-/// MiB of the 300 billion an upgrade may use (measured: see the README).
+/// The largest saved state one upgrade imports: reading it out and
+/// decoding it needs about twice its size on the 4 GiB heap.
 pub const MAX_IMPORT_BYTES: u64 = 1536 * 1024 * 1024;
+
+/// What importing costs, measured by `scripts/bench.sh` (about 0.6 to 0.72
+/// million instructions per encoding and 92 to 94 million per MiB,
+/// certification tree included), rounded up.
+const INSTRUCTIONS_PER_ENCODING: u64 = 800_000;
+const INSTRUCTIONS_PER_MIB: u64 = 100_000_000;
+/// What an import may plan to spend of the 300 billion instructions an
+/// upgrade has, so that a state that would run out is refused with a
+/// reason instead of trapping on the limit.
+const IMPORT_BUDGET: u64 = 270_000_000_000;
 
 /// What an import brought over.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -58,10 +66,10 @@ pub enum SavedForm {
 pub fn import<M: Memory + Clone>(memory: M, form: SavedForm) -> Result<(Stores<M>, Imported)> {
     let size = memory.size() * 65_536;
     if size > MAX_IMPORT_BYTES {
-        return Err(AssetError::ImportTooLarge {
-            bytes: size,
-            max: MAX_IMPORT_BYTES,
-        });
+        return Err(AssetError::ImportTooLarge(format!(
+            "its saved state takes {size} bytes of stable memory, over the {MAX_IMPORT_BYTES} \
+             that fit twice on the heap"
+        )));
     }
     let state = {
         let bytes = layout::read_all(&memory);
@@ -82,6 +90,24 @@ pub fn import<M: Memory + Clone>(memory: M, form: SavedForm) -> Result<(Stores<M
 /// Everything that could refuse the import, checked before anything is
 /// written.
 fn check(state: &SavedState) -> Result<()> {
+    let encodings: u64 = state
+        .assets
+        .iter()
+        .map(|(_, a)| a.encodings.len() as u64)
+        .sum();
+    let bytes: u64 = state
+        .assets
+        .iter()
+        .flat_map(|(_, a)| a.encodings.values())
+        .map(|e| e.total_length)
+        .sum();
+    let estimate = encodings * INSTRUCTIONS_PER_ENCODING + bytes * INSTRUCTIONS_PER_MIB / (1 << 20);
+    if estimate > IMPORT_BUDGET {
+        return Err(AssetError::ImportTooLarge(format!(
+            "{encodings} encodings of {bytes} bytes would take about {estimate} instructions, \
+             over the {IMPORT_BUDGET} an upgrade can spend on them"
+        )));
+    }
     for (key, asset) in &state.assets {
         if !key.starts_with('/') {
             return Err(AssetError::ImportFailed(format!(
@@ -155,5 +181,243 @@ fn store_body<M: Memory>(stores: &mut Stores<M>, encoding: SavedEncoding) -> Enc
         length: encoding.total_length,
         modified: encoding.modified,
         chunks,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use candid::{CandidType, Int, Principal};
+    use ic_stable_structures::VectorMemory;
+    use serde_bytes::ByteBuf;
+
+    use super::*;
+
+    fn saved(assets: Vec<(String, SavedAsset)>) -> SavedState {
+        SavedState {
+            assets,
+            ..SavedState::default()
+        }
+    }
+
+    fn asset(chunks: &[&[u8]], total_length: u64) -> SavedAsset {
+        let encoding = SavedEncoding {
+            modified: 1,
+            content_chunks: chunks.iter().map(|c| ByteBuf::from(c.to_vec())).collect(),
+            total_length,
+        };
+        SavedAsset {
+            content_type: "text/plain".into(),
+            encodings: BTreeMap::from([("identity".to_string(), encoding)]),
+            max_age: None,
+            headers: None,
+            is_aliased: None,
+            allow_raw_access: None,
+        }
+    }
+
+    #[test]
+    fn more_than_one_upgrade_can_hash_is_refused_with_the_estimate() {
+        let assets = (0..340_000)
+            .map(|i| (format!("/{i}"), asset(&[], 0)))
+            .collect();
+        let error = check(&saved(assets)).unwrap_err();
+        assert!(matches!(error, AssetError::ImportTooLarge(_)), "{error}");
+        assert!(error.to_string().contains("340000 encodings"), "{error}");
+        assert!(check(&saved(vec![("/a".into(), asset(&[b"ab"], 2))])).is_ok());
+    }
+
+    #[test]
+    fn inconsistent_saved_assets_are_refused() {
+        let short = saved(vec![("/a".into(), asset(&[b"ab"], 3))]);
+        assert!(
+            check(&short)
+                .unwrap_err()
+                .to_string()
+                .contains("hold 2 bytes")
+        );
+        let relative = saved(vec![("a".into(), asset(&[b"ab"], 2))]);
+        assert!(
+            check(&relative)
+                .unwrap_err()
+                .to_string()
+                .contains("start with '/'")
+        );
+    }
+
+    /// The candid shape DFINITY's canister saves, reduced to what matters.
+    #[derive(CandidType)]
+    struct State {
+        authorized: Vec<Principal>,
+        permissions: Option<()>,
+        stable_assets: Vec<(String, Asset)>,
+        next_batch_id: Option<candid::Nat>,
+    }
+
+    #[derive(CandidType)]
+    struct Asset {
+        content_type: String,
+        encodings: Vec<(String, Encoding)>,
+        max_age: Option<u64>,
+        headers: Option<Vec<(String, String)>>,
+        is_aliased: Option<bool>,
+    }
+
+    #[derive(CandidType)]
+    struct Encoding {
+        modified: Int,
+        content_chunks: Vec<ByteBuf>,
+        total_length: u64,
+        sha256: ByteBuf,
+    }
+
+    fn saved_memory(total_length: u64) -> VectorMemory {
+        let state = State {
+            authorized: vec![Principal::from_slice(&[7; 29])],
+            permissions: None,
+            stable_assets: vec![(
+                "/a.txt".into(),
+                Asset {
+                    content_type: "text/plain".into(),
+                    encodings: vec![(
+                        "identity".into(),
+                        Encoding {
+                            modified: Int::from(5),
+                            content_chunks: vec![ByteBuf::from(b"hello".to_vec())],
+                            total_length,
+                            sha256: ByteBuf::from(vec![0; 32]),
+                        },
+                    )],
+                    max_age: Some(60),
+                    headers: None,
+                    is_aliased: None,
+                },
+            )],
+            next_batch_id: Some(candid::Nat::from(12u8)),
+        };
+        let bytes = candid::encode_one(state).unwrap();
+        let memory = VectorMemory::default();
+        memory.grow(1);
+        memory.write(0, &bytes);
+        memory
+    }
+
+    #[test]
+    fn an_older_saved_state_without_newer_fields_imports() {
+        // No `allow_raw_access`, no `configuration`, `authorized` instead of
+        // `permissions`: what releases before the permission lists saved.
+        let memory = saved_memory(5);
+        assert_eq!(layout::inspect(&memory), layout::Contents::DfinityCandid);
+        let (mut stores, imported) = import(memory, SavedForm::Candid).unwrap();
+        assert_eq!(
+            (imported.assets, imported.bytes, imported.grants),
+            (1, 5, 1)
+        );
+        let record = stores.assets.get(&"/a.txt".to_string()).unwrap();
+        assert_eq!(record.max_age, Some(60));
+        let encoding = &record.encodings["identity"];
+        assert_eq!(encoding.sha256, <[u8; 32]>::from(Sha256::digest(b"hello")));
+        assert_eq!(encoding.modified, 5);
+        assert!(access::has_permission(
+            &stores.permissions,
+            Principal::from_slice(&[7; 29]),
+            Permission::Commit
+        ));
+        assert_eq!(stores.next_batch_id(), 12);
+    }
+
+    #[test]
+    fn a_refused_import_writes_nothing() {
+        let memory = saved_memory(6);
+        let before = memory.borrow().clone();
+        assert!(import(memory.clone(), SavedForm::Candid).is_err());
+        assert!(*memory.borrow() == before);
+    }
+
+    #[test]
+    fn the_first_cbor_form_with_five_fields_imports() {
+        // StableStateV2 as first released: no last_state_update_timestamp;
+        // the chunks as CBOR byte strings, principals as bytes.
+        #[derive(serde::Serialize)]
+        struct CborState {
+            authorized: Vec<ByteBuf>,
+            permissions: Option<BTreeMap<String, Vec<ByteBuf>>>,
+            stable_assets: BTreeMap<String, CborAsset>,
+            next_batch_id: Option<u64>,
+            configuration: Option<()>,
+        }
+        #[derive(serde::Serialize)]
+        struct CborAsset {
+            content_type: String,
+            encodings: BTreeMap<String, CborEncoding>,
+            max_age: Option<u64>,
+            headers: Option<BTreeMap<String, String>>,
+            is_aliased: Option<bool>,
+            allow_raw_access: Option<bool>,
+        }
+        #[derive(serde::Serialize)]
+        struct CborEncoding {
+            modified: u64,
+            content_chunks: Vec<ByteBuf>,
+            total_length: usize,
+            certified: bool,
+            sha256: [u8; 32],
+        }
+        let committer = ByteBuf::from(vec![9; 29]);
+        let permissions = BTreeMap::from([
+            ("commit".to_string(), vec![committer.clone()]),
+            ("prepare".to_string(), vec![]),
+            ("manage_permissions".to_string(), vec![]),
+        ]);
+        let encoding = CborEncoding {
+            modified: 77,
+            content_chunks: vec![
+                ByteBuf::from(b"he".to_vec()),
+                ByteBuf::from(b"llo".to_vec()),
+            ],
+            total_length: 5,
+            certified: true,
+            sha256: [1; 32],
+        };
+        let asset = CborAsset {
+            content_type: "text/html".into(),
+            encodings: BTreeMap::from([("gzip".to_string(), encoding)]),
+            max_age: None,
+            headers: Some(BTreeMap::from([("x-a".to_string(), "1".to_string())])),
+            is_aliased: Some(false),
+            allow_raw_access: None,
+        };
+        let state = CborState {
+            authorized: vec![],
+            permissions: Some(permissions),
+            stable_assets: BTreeMap::from([("/p.html".to_string(), asset)]),
+            next_batch_id: Some(3),
+            configuration: None,
+        };
+        let memory = VectorMemory::default();
+        memory.grow(1);
+        memory.write(0, &serde_cbor::to_vec(&state).unwrap());
+        assert_eq!(layout::inspect(&memory), layout::Contents::DfinityCbor);
+
+        let (stores, imported) = import(memory, SavedForm::Cbor).unwrap();
+        assert_eq!(
+            (imported.assets, imported.encodings, imported.bytes),
+            (1, 1, 5)
+        );
+        let record = stores.assets.get(&"/p.html".to_string()).unwrap();
+        assert_eq!(
+            record.headers,
+            Some(vec![("x-a".to_string(), "1".to_string())])
+        );
+        assert_eq!(record.is_aliased, Some(false));
+        let encoding = &record.encodings["gzip"];
+        assert_eq!(encoding.sha256, <[u8; 32]>::from(Sha256::digest(b"hello")));
+        assert_eq!((encoding.modified, encoding.chunks.len()), (77, 2));
+        assert!(access::has_permission(
+            &stores.permissions,
+            Principal::from_slice(&[9; 29]),
+            Permission::Commit
+        ));
     }
 }

@@ -12,6 +12,10 @@ scripts/build.sh
 cargo build --locked -p host-probe -p reference-asset-canister \
   --target wasm32-unknown-unknown --release
 
+# The real clients tests/clients runs besides the crates in the lock
+# (pinned, installed once into target/clients).
+scripts/install-clients.sh
+
 # Say up front what the optional parts will run on; cargo hides the
 # output of tests that pass, including their SKIPPED lines.
 if [ -x /usr/bin/chromium ]; then

@@ -3,23 +3,19 @@
 //! agent's default verification. A plain harness so the output names the
 //! client and its version once and each case as it runs.
 
-use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::path::{Path, PathBuf};
-use std::time::Instant;
+use std::path::Path;
 
 use asset_clients::client::{
     Client, ed25519_identity, gateway_request, now_ns, secp256k1_identity, verifier,
 };
 use asset_clients::site::{self, Files};
-use asset_clients::versions;
-use candid::{CandidType, Decode, Deserialize, Encode, Principal};
+use asset_clients::{check, harness, versions};
+use candid::{Decode, Encode, Principal};
 use ic_agent::Identity as _;
 use ic_utils::interfaces::management_canister::builders::CanisterInstallMode;
 use wasm_host::replica::Replica;
 
-type Case = (&'static str, fn(&[u8]));
-
-const CASES: &[Case] = &[
+const CASES: &[harness::Case] = &[
     (
         "the_versions_named_are_the_versions_locked",
         the_versions_named_are_the_versions_locked,
@@ -35,60 +31,19 @@ const CASES: &[Case] = &[
 ];
 
 fn main() {
-    let filter: Option<String> = std::env::args().skip(1).find(|a| !a.starts_with('-'));
-    println!(
-        "client: ic-asset {} (ic-agent {}) over the local replica endpoint (wasm-host::replica)",
-        versions::IC_ASSET,
-        versions::IC_AGENT
+    harness::run(
+        &format!("ic-asset {}", versions::IC_ASSET),
+        &format!(
+            "ic-agent {}, over the local replica endpoint wasm-host::replica",
+            versions::IC_AGENT
+        ),
+        CASES,
     );
-    let wasm = load_wasm();
-    let mut passed = 0;
-    let mut failed = Vec::new();
-    for (name, case) in CASES {
-        if filter.as_ref().is_some_and(|f| !name.contains(f.as_str())) {
-            continue;
-        }
-        let started = Instant::now();
-        match catch_unwind(AssertUnwindSafe(|| case(&wasm))) {
-            Ok(()) => {
-                passed += 1;
-                println!(
-                    "ic-asset {} {name} ... ok ({:.1}s)",
-                    versions::IC_ASSET,
-                    started.elapsed().as_secs_f64()
-                );
-            }
-            Err(_) => {
-                println!("ic-asset {} {name} ... FAILED", versions::IC_ASSET);
-                failed.push(*name);
-            }
-        }
-    }
-    println!("clients: {passed} passed, {} failed", failed.len());
-    if !failed.is_empty() {
-        println!("failed: {}", failed.join(", "));
-        std::process::exit(1);
-    }
-}
-
-fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn load_wasm() -> Vec<u8> {
-    let path = std::env::var_os("ASSET_SERVER_WASM")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| workspace_root().join("target/asset_server.wasm"));
-    std::fs::read(&path).unwrap_or_else(|e| {
-        panic!(
-            "cannot read {}: {e}; build it with scripts/build.sh",
-            path.display()
-        )
-    })
 }
 
 fn the_versions_named_are_the_versions_locked(_: &[u8]) {
-    let lock = std::fs::read_to_string(workspace_root().join("Cargo.lock")).expect("Cargo.lock");
+    let lock =
+        std::fs::read_to_string(harness::workspace_root().join("Cargo.lock")).expect("Cargo.lock");
     for (name, version) in versions::LOCKED {
         let entry = format!("name = \"{name}\"\nversion = \"{version}\"");
         assert!(lock.contains(&entry), "Cargo.lock has no {name} {version}");
@@ -223,14 +178,6 @@ fn sha256(bytes: &[u8]) -> Vec<u8> {
 
 // ---- ic-asset's sync ----
 
-#[derive(CandidType, Deserialize, Debug)]
-struct ListedAsset {
-    key: String,
-}
-
-#[derive(CandidType, Deserialize, Debug)]
-struct ListArguments {}
-
 fn ic_asset_syncs_a_site_and_every_file_verifies(wasm: &[u8]) {
     let replica = Replica::start().expect("replica");
     let deployer = Client::connect(&replica.url(), ed25519_identity(7)).expect("agent");
@@ -244,7 +191,7 @@ fn ic_asset_syncs_a_site_and_every_file_verifies(wasm: &[u8]) {
     let first = site::first_version();
     site::write(&site_dir, &first).expect("writing the site");
     sync(&deployer, canister, &site_dir);
-    check_site(&replica, &deployer, canister, &first, &[]);
+    check::check_site(&replica, &deployer, canister, &first, &[]);
 
     // A second identity (secp256k1, dfx's default) gets Commit and
     // deploys the changes: changed, added and deleted files.
@@ -259,7 +206,7 @@ fn ic_asset_syncs_a_site_and_every_file_verifies(wasm: &[u8]) {
     let (second, deleted) = site::second_version();
     site::write(&site_dir, &second).expect("writing the site");
     sync(&uploader, canister, &site_dir);
-    check_site(&replica, &uploader, canister, &second, &deleted);
+    check::check_site(&replica, &uploader, canister, &second, &deleted);
     for key in &deleted {
         let old = &first[key];
         let request = gateway_request(canister, &site::url_of(key));
@@ -276,7 +223,7 @@ fn ic_asset_syncs_a_site_and_every_file_verifies(wasm: &[u8]) {
     deployer
         .install(canister, wasm, CanisterInstallMode::Upgrade(None))
         .expect("upgrade");
-    check_site(&replica, &deployer, canister, &second, &deleted);
+    check::check_site(&replica, &deployer, canister, &second, &deleted);
 }
 
 fn sync(client: &Client, canister: Principal, dir: &Path) {
@@ -290,136 +237,4 @@ fn sync(client: &Client, canister: Principal, dir: &Path) {
         .runtime
         .block_on(ic_asset::sync(&canister, &[dir], false, &logger, None))
         .unwrap_or_else(|e| panic!("ic_asset::sync failed: {e:?}"));
-}
-
-/// Every file is served with its own body, verifies, and carries the
-/// config's headers; aliases follow the config; ignored and deleted files
-/// are not listed.
-fn check_site(
-    replica: &Replica,
-    client: &Client,
-    canister: Principal,
-    files: &Files,
-    deleted: &[String],
-) {
-    let verifier = verifier(canister, replica.root_key_der());
-    let mut failures = Vec::new();
-    for (key, body) in files {
-        let request = gateway_request(canister, &site::url_of(key));
-        let response = match client.fetch(canister, &request) {
-            Ok(response) => response,
-            Err(e) => {
-                failures.push(format!("{key}: {e}"));
-                continue;
-            }
-        };
-        if let Err(e) = verifier.verify(&request, &response, now_ns()) {
-            failures.push(format!(
-                "{key}: status {} does not verify: {e}",
-                response.status
-            ));
-            continue;
-        }
-        if response.body != *body {
-            failures.push(format!(
-                "{key}: served {} bytes, expected its own {} bytes",
-                response.body.len(),
-                body.len()
-            ));
-            continue;
-        }
-        let (name, value) = site::SITE_HEADER;
-        if response.header(name) != Some(value) {
-            failures.push(format!(
-                "{key}: header {name} is {:?}",
-                response.header(name)
-            ));
-        }
-        if key.ends_with(".js") {
-            let (name, value) = site::JS_HEADER;
-            if response.header(name) != Some(value) {
-                failures.push(format!(
-                    "{key}: header {name} is {:?}",
-                    response.header(name)
-                ));
-            }
-            let expected = format!("max-age={}", site::JS_MAX_AGE);
-            if response.header("cache-control") != Some(expected.as_str()) {
-                failures.push(format!(
-                    "{key}: cache-control is {:?}",
-                    response.header("cache-control")
-                ));
-            }
-        }
-        if key.ends_with(".html") {
-            let expected = format!("max-age={}", site::HTML_MAX_AGE);
-            if response.header("cache-control") != Some(expected.as_str()) {
-                failures.push(format!(
-                    "{key}: cache-control is {:?}",
-                    response.header("cache-control")
-                ));
-            }
-        }
-    }
-    // Aliases: `/about` for `/about.html`, `/docs/` and `/docs` for
-    // `/docs/index.html`; none for the page the config excludes.
-    let mut aliases = vec![
-        ("/docs/", "/docs/index.html"),
-        ("/docs", "/docs/index.html"),
-    ];
-    if files.contains_key("/about.html") {
-        aliases.push(("/about", "/about.html"));
-    }
-    for (alias, key) in aliases {
-        let request = gateway_request(canister, alias);
-        match client.fetch(canister, &request) {
-            Ok(response) => {
-                if let Err(e) = verifier.verify(&request, &response, now_ns()) {
-                    failures.push(format!("alias {alias}: does not verify: {e}"));
-                } else if response.body != files[key] {
-                    failures.push(format!("alias {alias}: not the body of {key}"));
-                }
-            }
-            Err(e) => failures.push(format!("alias {alias}: {e}")),
-        }
-    }
-    let unaliased = site::UNALIASED.trim_end_matches(".html");
-    match client.fetch(canister, &gateway_request(canister, unaliased)) {
-        Ok(response) if response.body == files[site::UNALIASED] => failures.push(format!(
-            "{unaliased} serves {} although the config disables its aliases",
-            site::UNALIASED
-        )),
-        _ => {}
-    }
-    // What the canister lists: exactly the site, nothing ignored or deleted.
-    let listed = client
-        .query(canister, "list", Encode!(&ListArguments {}).unwrap())
-        .and_then(|bytes| Decode!(&bytes, Vec<ListedAsset>).map_err(|e| e.to_string()))
-        .expect("list");
-    let listed: std::collections::BTreeSet<String> = listed.into_iter().map(|a| a.key).collect();
-    for key in site::IGNORED
-        .iter()
-        .map(|k| k.to_string())
-        .chain(deleted.iter().cloned())
-    {
-        if listed.contains(&key) {
-            failures.push(format!("{key} is listed but was ignored or deleted"));
-        }
-    }
-    for key in files.keys() {
-        if !listed.contains(key) {
-            failures.push(format!("{key} is not listed"));
-        }
-    }
-    assert!(
-        failures.is_empty(),
-        "{} problems after the sync:\n{}",
-        failures.len(),
-        failures
-            .iter()
-            .take(40)
-            .cloned()
-            .collect::<Vec<_>>()
-            .join("\n")
-    );
 }

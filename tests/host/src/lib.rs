@@ -44,9 +44,9 @@ mod ic0;
 mod instance;
 pub mod limits;
 mod module;
+pub mod replica;
 mod rewrite;
 mod stable;
-pub mod replica;
 
 pub use candid::Principal;
 pub use error::{CallError, HostError};

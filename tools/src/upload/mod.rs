@@ -64,7 +64,8 @@ pub fn upload(
     progress: Progress,
 ) -> Result<Report, String> {
     let mut instructions = Instructions::default();
-    let (remote, used): (Vec<AssetDetails>, _) = query_typed(calls, "list", ListArguments::default())?;
+    let (remote, used): (Vec<AssetDetails>, _) =
+        query_typed(calls, "list", ListArguments::default())?;
     instructions.add(used);
     let plan = plan(files, &remote);
     let mut report = Report {

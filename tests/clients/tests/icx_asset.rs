@@ -1,0 +1,164 @@
+//! The `icx-asset` CLI from crates.io, unmodified and pinned (installed by
+//! `scripts/install-clients.sh`, which `scripts/test.sh` runs), pointed at
+//! the local replica endpoint with `--replica`: `sync`, `ls` and `upload`,
+//! with every file checked by `ic-response-verification` afterwards.
+
+use std::path::Path;
+use std::process::Command;
+
+use asset_clients::client::{Client, ed25519_identity, gateway_request, now_ns, verifier};
+use asset_clients::{check, harness, site, versions};
+use wasm_host::replica::Replica;
+
+const CASES: &[harness::Case] = &[
+    (
+        "the_installed_icx_asset_is_the_pinned_version",
+        the_installed_icx_asset_is_the_pinned_version,
+    ),
+    (
+        "icx_asset_syncs_lists_and_uploads_and_every_file_verifies",
+        icx_asset_syncs_lists_and_uploads_and_every_file_verifies,
+    ),
+];
+
+fn main() {
+    let client = format!("icx-asset {}", versions::ICX_ASSET);
+    let binary = versions::icx_asset_binary();
+    if !binary.exists() {
+        println!(
+            "client: {client} SKIPPED: not installed at {} (scripts/install-clients.sh installs it; scripts/test.sh runs that)",
+            binary.display()
+        );
+        return;
+    }
+    harness::run(
+        &client,
+        &format!(
+            "crates.io binary {}, --replica at the local replica endpoint",
+            binary.display()
+        ),
+        CASES,
+    );
+}
+
+fn the_installed_icx_asset_is_the_pinned_version(_: &[u8]) {
+    let output = Command::new(versions::icx_asset_binary())
+        .arg("--version")
+        .output()
+        .expect("icx-asset runs");
+    let version = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        version.trim().ends_with(versions::ICX_ASSET),
+        "icx-asset --version says {version:?}"
+    );
+    let script =
+        std::fs::read_to_string(harness::workspace_root().join("scripts/install-clients.sh"))
+            .expect("scripts/install-clients.sh");
+    assert!(
+        script.contains(&format!("ICX_ASSET_VERSION={}", versions::ICX_ASSET)),
+        "scripts/install-clients.sh pins another icx-asset version"
+    );
+}
+
+/// A PKCS#8 PEM of the Ed25519 key `ed25519_identity(seed)` uses, as
+/// `dfx identity export` writes one.
+fn ed25519_pem(seed: u8) -> String {
+    const PKCS8_PREFIX: [u8; 16] = [
+        0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04,
+        0x20,
+    ];
+    let mut der = PKCS8_PREFIX.to_vec();
+    der.extend_from_slice(&[seed; 32]);
+    use base64::Engine as _;
+    let body = base64::engine::general_purpose::STANDARD.encode(der);
+    format!("-----BEGIN PRIVATE KEY-----\n{body}\n-----END PRIVATE KEY-----\n")
+}
+
+/// Runs `icx-asset --replica <endpoint> --pem <pem> --ttl 5m <args>`.
+///
+/// Why `--ttl 5m`: `sync` signs one `get_asset_properties` query per asset
+/// up front (about 640 here) and the endpoint answers them one at a time;
+/// on a loaded 2-core machine the last ones outlived the default 3-minute
+/// expiry (rounded down to the minute) and the endpoint refused them, as a
+/// replica would. A replica answers queries in parallel; ours does not.
+fn icx_asset(replica: &Replica, pem: &Path, args: &[&str]) -> String {
+    let output = Command::new(versions::icx_asset_binary())
+        .arg("--replica")
+        .arg(replica.url())
+        .arg("--pem")
+        .arg(pem)
+        .args(["--ttl", "5m"])
+        .args(args)
+        .output()
+        .expect("icx-asset runs");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        output.status.success(),
+        "icx-asset {} failed ({}):\n{text}",
+        args.join(" "),
+        output.status
+    );
+    text
+}
+
+fn icx_asset_syncs_lists_and_uploads_and_every_file_verifies(wasm: &[u8]) {
+    const SEED: u8 = 11;
+    let replica = Replica::start().expect("replica");
+    let deployer = Client::connect(&replica.url(), ed25519_identity(SEED)).expect("agent");
+    let canister = deployer
+        .deploy(wasm)
+        .expect("deploy through the management canister");
+    let id = canister.to_text();
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let pem = dir.path().join("identity.pem");
+    std::fs::write(&pem, ed25519_pem(SEED)).expect("writing the PEM");
+    let site_dir = dir.path().join("dist");
+    let dist = site_dir.to_str().expect("a UTF-8 path");
+
+    let first = site::first_version();
+    site::write(&site_dir, &first).expect("writing the site");
+    icx_asset(&replica, &pem, &["sync", &id, dist]);
+    check::check_site(&replica, &deployer, canister, &first, &[]);
+
+    // `ls` logs one line per encoding through an asynchronous logger that
+    // drops lines when its queue is full, so it shows some of a large
+    // site: require what it shows to be the site's, and a good part of it.
+    let listing = icx_asset(&replica, &pem, &["ls", &id]);
+    let shown = first
+        .keys()
+        .filter(|key| listing.contains(&format!(" {key} ")))
+        .count();
+    assert!(
+        shown >= 100,
+        "icx-asset ls shows only {shown} of {} keys:\n{}",
+        first.len(),
+        listing.lines().take(20).collect::<Vec<_>>().join("\n")
+    );
+    for key in site::IGNORED {
+        assert!(!listing.contains(key), "icx-asset ls lists ignored {key}");
+    }
+
+    let (second, deleted) = site::second_version();
+    site::write(&site_dir, &second).expect("writing the site");
+    icx_asset(&replica, &pem, &["sync", &id, dist]);
+    check::check_site(&replica, &deployer, canister, &second, &deleted);
+
+    let extra = dir.path().join("uploaded.txt");
+    std::fs::write(&extra, b"uploaded with icx-asset upload\n").expect("writing a file");
+    let key = "/uploads/by icx-asset.txt";
+    icx_asset(
+        &replica,
+        &pem,
+        &["upload", &id, &format!("{key}={}", extra.display())],
+    );
+    let request = gateway_request(canister, &site::url_of(key));
+    let response = deployer.fetch(canister, &request).expect("fetch");
+    verifier(canister, replica.root_key_der())
+        .verify(&request, &response, now_ns())
+        .unwrap_or_else(|e| panic!("{key} does not verify: {e}"));
+    assert_eq!(response.body, b"uploaded with icx-asset upload\n");
+}

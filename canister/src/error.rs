@@ -21,6 +21,31 @@ pub enum AssetError {
     InvalidId(Nat),
     BatchNotFound(u64),
     BatchExpired(u64),
+    /// A batch is proposed for a vote; no other batch until it is
+    /// committed or deleted.
+    ProposalPending {
+        batch_id: u64,
+        evidence_computed: bool,
+    },
+    BatchLimitExceeded {
+        max: u64,
+    },
+    ChunkLimitExceeded {
+        max: u64,
+    },
+    ByteLimitExceeded {
+        max: u64,
+    },
+    /// The batch is proposed: its content and operations are fixed.
+    BatchProposed(u64),
+    BatchAlreadyProposed(u64),
+    BatchNotProposed(u64),
+    EvidenceNotComputed(u64),
+    EvidenceMismatch {
+        batch_id: u64,
+        computed: String,
+        presented: String,
+    },
     ChunkNotInBatch {
         batch_id: u64,
         chunk_id: u64,
@@ -96,6 +121,57 @@ impl std::fmt::Display for AssetError {
             BatchExpired(id) => write!(
                 f,
                 "batch {id} expired after 5 minutes without activity; create a new batch"
+            ),
+            ProposalPending {
+                batch_id,
+                evidence_computed: true,
+            } => write!(
+                f,
+                "batch {batch_id} is already proposed; delete or commit it to propose another"
+            ),
+            ProposalPending {
+                batch_id,
+                evidence_computed: false,
+            } => write!(
+                f,
+                "batch {batch_id} is proposed and its evidence is not computed yet; \
+                 wait for it to expire or delete it to propose another"
+            ),
+            BatchLimitExceeded { max } => {
+                write!(f, "batch limit exceeded: at most {max} batches at a time")
+            }
+            ChunkLimitExceeded { max } => write!(
+                f,
+                "chunk limit exceeded: at most {max} uploaded chunks awaiting commit"
+            ),
+            ByteLimitExceeded { max } => write!(
+                f,
+                "byte limit exceeded: at most {max} uploaded bytes awaiting commit"
+            ),
+            BatchProposed(id) => write!(
+                f,
+                "batch {id} has been proposed: it takes no more chunks and commits only \
+                 through commit_proposed_batch"
+            ),
+            BatchAlreadyProposed(id) => {
+                write!(f, "batch {id} already has proposed CommitBatchArguments")
+            }
+            BatchNotProposed(id) => {
+                write!(f, "batch {id} does not have proposed CommitBatchArguments")
+            }
+            EvidenceNotComputed(id) => write!(
+                f,
+                "batch {id} does not have computed evidence: call compute_evidence until it \
+                 returns the evidence"
+            ),
+            EvidenceMismatch {
+                batch_id,
+                computed,
+                presented,
+            } => write!(
+                f,
+                "batch {batch_id} computed evidence {computed} does not match presented \
+                 evidence {presented}"
             ),
             ChunkNotInBatch { batch_id, chunk_id } => {
                 write!(f, "chunk {chunk_id} not found in batch {batch_id}")

@@ -22,6 +22,8 @@ use crate::store::{BatchId, Stores};
 use crate::types::*;
 use crate::upload::{self, Applied, to_u64};
 
+pub mod governance;
+
 /// What `AssetServer::reopen` found and did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Reopened {
@@ -161,7 +163,7 @@ impl<M: Memory> AssetServer<M> {
 
     pub fn create_batch(&mut self, caller: Caller, now: u64) -> Result<CreateBatchResponse> {
         access::require(&self.stores.permissions, caller, Permission::Prepare)?;
-        let batch_id = upload::create_batch(&mut self.stores, now);
+        let batch_id = upload::create_batch(&mut self.stores, now)?;
         Ok(CreateBatchResponse {
             batch_id: Nat::from(batch_id),
         })
@@ -218,7 +220,9 @@ impl<M: Memory> AssetServer<M> {
     ) -> Result<()> {
         access::require(&self.stores.permissions, caller, Permission::Commit)?;
         let batch_id = to_u64(&args.batch_id)?;
+        upload::require_not_proposed(&self.stores, batch_id)?;
         upload::touch_batch(&mut self.stores, batch_id, now)?;
+        upload::check_commit_limits(&self.stores, &args.operations)?;
         self.commit(Some(batch_id), args.operations, now)?;
         upload::delete_batch(&mut self.stores, batch_id)
     }

@@ -2,6 +2,7 @@
 //! `AssetServer` core. Only this module calls `ic_cdk`. Every method that
 //! may change assets goes through `write`, which certifies the new root.
 
+mod governance;
 mod lifecycle;
 mod permissions;
 mod reads;
@@ -69,6 +70,7 @@ fn api_version() -> u16 {
 
 use crate::types::*;
 use candid::Principal;
+use serde_bytes::ByteBuf;
 
 ic_cdk::export_candid!();
 

@@ -12,6 +12,8 @@
 //! | 4  | `PERMISSIONS`  | `StableBTreeMap<(permission code, Principal), ()>`|
 //! | 5  | `COUNTERS`     | `StableCell<Counters>` (next batch and chunk ids) |
 //! | 6  | `LAYOUT`       | `ASSETSRV` and the layout version (`layout`)     |
+//! | 7  | `PROPOSALS`    | `StableBTreeMap<BatchId, candid vec BatchOperationKind>` |
+//! | 8  | `CONFIGURATION`| `StableCell<Configuration>` (upload limits)       |
 //!
 //! Ids are never reused; a retired id stays listed here as retired. Memory
 //! `LAYOUT` came with layout version 1; how versions change, and what is
@@ -19,13 +21,16 @@
 //!
 //! Chunks are stored once: an uploaded chunk belongs to its batch (an entry
 //! in `BATCH_CHUNKS`) until a commit hands it to an asset encoding, which
-//! then lists it. Committing moves no bytes. The certification tree is not
+//! then lists it. Committing moves no bytes. A batch proposed for a vote
+//! (`propose_commit_batch`) keeps its operations in `PROPOSALS`, candid
+//! encoded as they arrived, and its evidence progress in its `BatchRecord`,
+//! so both survive an upgrade. The certification tree is not
 //! here: it is derived from the stored hashes (see `certification`).
 
 pub mod layout;
 mod records;
 
-pub use records::{AssetRecord, BatchRecord, Counters, EncodingRecord};
+pub use records::{AssetRecord, BatchRecord, Configuration, Counters, EncodingRecord};
 
 use candid::Principal;
 use ic_stable_structures::memory_manager::{MemoryId, MemoryManager, VirtualMemory};
@@ -43,6 +48,8 @@ pub type Chunks<M> = StableBTreeMap<ChunkId, Vec<u8>, VMem<M>>;
 pub type Batches<M> = StableBTreeMap<BatchId, BatchRecord, VMem<M>>;
 pub type BatchChunks<M> = StableBTreeMap<(BatchId, ChunkId), (), VMem<M>>;
 pub type Permissions<M> = StableBTreeMap<(PermissionCode, Principal), (), VMem<M>>;
+/// A proposed batch's operations, candid encoded.
+pub type Proposals<M> = StableBTreeMap<BatchId, Vec<u8>, VMem<M>>;
 
 const ASSETS: MemoryId = MemoryId::new(0);
 const CHUNKS: MemoryId = MemoryId::new(1);
@@ -51,6 +58,8 @@ const BATCH_CHUNKS: MemoryId = MemoryId::new(3);
 const PERMISSIONS: MemoryId = MemoryId::new(4);
 const COUNTERS: MemoryId = MemoryId::new(5);
 const LAYOUT: MemoryId = MemoryId::new(6);
+const PROPOSALS: MemoryId = MemoryId::new(7);
+const CONFIGURATION: MemoryId = MemoryId::new(8);
 
 pub struct Stores<M: Memory> {
     pub assets: Assets<M>,
@@ -58,7 +67,9 @@ pub struct Stores<M: Memory> {
     pub batches: Batches<M>,
     pub batch_chunks: BatchChunks<M>,
     pub permissions: Permissions<M>,
+    pub proposals: Proposals<M>,
     counters: StableCell<Counters, VMem<M>>,
+    configuration: StableCell<Configuration, VMem<M>>,
 }
 
 impl<M: Memory> Stores<M> {
@@ -89,7 +100,9 @@ impl<M: Memory> Stores<M> {
             batches: StableBTreeMap::init(manager.get(BATCHES)),
             batch_chunks: StableBTreeMap::init(manager.get(BATCH_CHUNKS)),
             permissions: StableBTreeMap::init(manager.get(PERMISSIONS)),
+            proposals: StableBTreeMap::init(manager.get(PROPOSALS)),
             counters: StableCell::init(manager.get(COUNTERS), Counters::default()),
+            configuration: StableCell::init(manager.get(CONFIGURATION), Configuration::default()),
         }
     }
 
@@ -107,6 +120,14 @@ impl<M: Memory> Stores<M> {
         let mut counters = self.counters.get().clone();
         counters.next_batch_id = counters.next_batch_id.max(id);
         self.counters.set(counters);
+    }
+
+    pub fn configuration(&self) -> &Configuration {
+        self.configuration.get()
+    }
+
+    pub fn set_configuration(&mut self, configuration: Configuration) {
+        self.configuration.set(configuration);
     }
 
     pub fn next_chunk_id(&mut self) -> ChunkId {

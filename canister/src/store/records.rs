@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::ChunkId;
 use crate::types::HeaderField;
+use crate::upload::EvidenceProgress;
 
 /// One asset: its properties and one body per content encoding.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
@@ -38,7 +39,41 @@ pub struct EncodingRecord {
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
 pub struct BatchRecord {
     /// The batch is gone once time passes this (ns); each use pushes it on.
+    /// A proposed batch whose evidence is computed waits for its vote and
+    /// does not expire.
     pub expires_at: u64,
+    /// Bytes uploaded into the batch (for the `max_bytes` limit).
+    #[serde(default)]
+    pub bytes: u64,
+    /// Set by `propose_commit_batch` (its operations are in `PROPOSALS`):
+    /// how far `compute_evidence` got.
+    #[serde(default)]
+    pub proposal: Option<EvidenceProgress>,
+}
+
+impl BatchRecord {
+    pub fn new(expires_at: u64) -> Self {
+        Self {
+            expires_at,
+            bytes: 0,
+            proposal: None,
+        }
+    }
+
+    /// Proposed with its evidence computed: it waits for its vote.
+    pub fn awaits_vote(&self) -> bool {
+        self.proposal
+            .as_ref()
+            .is_some_and(|p| p.evidence().is_some())
+    }
+}
+
+/// The upload limits set by `configure`; `None` is no limit.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq)]
+pub struct Configuration {
+    pub max_batches: Option<u64>,
+    pub max_chunks: Option<u64>,
+    pub max_bytes: Option<u64>,
 }
 
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq)]
@@ -69,7 +104,7 @@ macro_rules! cbor_storable {
     )*};
 }
 
-cbor_storable!(AssetRecord, BatchRecord, Counters);
+cbor_storable!(AssetRecord, BatchRecord, Counters, Configuration);
 
 impl AssetRecord {
     pub fn new(content_type: String) -> Self {

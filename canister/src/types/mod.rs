@@ -6,10 +6,12 @@
 //! glue with no translation.
 
 mod assets;
+mod governance;
 mod http;
 mod permissions;
 
 pub use assets::*;
+pub use governance::*;
 pub use http::*;
 pub use permissions::*;
 

@@ -1,7 +1,10 @@
-//! Batches and their chunks, and their expiry after five idle minutes.
+//! Batches and their chunks, and their expiry after five idle minutes
+//! (except a proposed batch whose evidence is computed: it waits for its
+//! vote, as in DFINITY's canister).
 
 use ic_stable_structures::Memory;
 
+use super::limits;
 use crate::error::{AssetError, Result};
 use crate::store::{BatchId, BatchRecord, ChunkId, Stores};
 
@@ -20,19 +23,30 @@ pub const UNBATCHED: BatchId = 0;
 /// The largest chunk accepted; tools send at most 1,900,000 bytes.
 pub const MAX_CHUNK_SIZE: usize = 2 * 1024 * 1024;
 
-pub fn create_batch<M: Memory>(stores: &mut Stores<M>, now: u64) -> BatchId {
+/// A new batch, unless a proposed batch waits (one proposal at a time, as
+/// in DFINITY's canister) or `max_batches` are live.
+pub fn create_batch<M: Memory>(stores: &mut Stores<M>, now: u64) -> Result<BatchId> {
     drop_expired_batches(stores, now);
+    if let Some((batch_id, batch)) = stores
+        .batches
+        .iter()
+        .map(|entry| entry.into_pair())
+        .find(|(_, batch)| batch.proposal.is_some())
+    {
+        return Err(AssetError::ProposalPending {
+            batch_id,
+            evidence_computed: batch.awaits_vote(),
+        });
+    }
+    limits::check_batches(stores)?;
     let mut id = stores.next_batch_id();
     if id == UNBATCHED {
         id = stores.next_batch_id();
     }
-    stores.batches.insert(
-        id,
-        BatchRecord {
-            expires_at: now + BATCH_EXPIRY_NS,
-        },
-    );
-    id
+    stores
+        .batches
+        .insert(id, BatchRecord::new(now + BATCH_EXPIRY_NS));
+    Ok(id)
 }
 
 /// Checks that `batch_id` is live and pushes its expiry on
@@ -41,26 +55,34 @@ pub fn touch_batch<M: Memory>(stores: &mut Stores<M>, batch_id: BatchId, now: u6
     if batch_id == UNBATCHED {
         return Ok(());
     }
-    live_batch(stores, batch_id, now)
+    live_batch(stores, batch_id, now).map(|_| ())
 }
 
 /// Checks that `batch_id` was handed out and is live, and pushes its
-/// expiry on.
-fn live_batch<M: Memory>(stores: &mut Stores<M>, batch_id: BatchId, now: u64) -> Result<()> {
-    let batch = stores
+/// expiry on. A batch waiting for its vote is always live.
+pub(super) fn live_batch<M: Memory>(
+    stores: &mut Stores<M>,
+    batch_id: BatchId,
+    now: u64,
+) -> Result<BatchRecord> {
+    let mut batch = stores
         .batches
         .get(&batch_id)
         .ok_or(AssetError::BatchNotFound(batch_id))?;
-    if batch.expires_at <= now {
+    if batch.expires_at <= now && !batch.awaits_vote() {
         return Err(AssetError::BatchExpired(batch_id));
     }
-    stores.batches.insert(
-        batch_id,
-        BatchRecord {
-            expires_at: now + BATCH_EXPIRY_NS,
-        },
-    );
-    Ok(())
+    batch.expires_at = batch.expires_at.max(now + BATCH_EXPIRY_NS);
+    stores.batches.insert(batch_id, batch.clone());
+    Ok(batch)
+}
+
+/// Refuses a batch proposed for a vote: its content is fixed.
+pub fn require_unproposed(batch_id: BatchId, batch: &BatchRecord) -> Result<()> {
+    match batch.proposal {
+        Some(_) => Err(AssetError::BatchProposed(batch_id)),
+        None => Ok(()),
+    }
 }
 
 /// Stores `contents` as new chunks of `batch_id`; all or none.
@@ -76,7 +98,12 @@ pub fn create_chunks<M: Memory>(
             max: MAX_CHUNK_SIZE,
         });
     }
-    live_batch(stores, batch_id, now)?;
+    let added: u64 = contents.iter().map(|c| c.len() as u64).sum();
+    limits::check_upload(stores, contents.len() as u64, added)?;
+    let mut batch = live_batch(stores, batch_id, now)?;
+    require_unproposed(batch_id, &batch)?;
+    batch.bytes += added;
+    stores.batches.insert(batch_id, batch);
     Ok(contents
         .into_iter()
         .map(|content| {
@@ -114,15 +141,18 @@ pub fn chunk_owner<M: Memory>(
             .contains_key(&(committing, chunk))
             .then_some(committing);
     }
+    // Not from a batch proposed for a vote: its evidence covers them.
     stores
         .batches
         .iter()
+        .filter(|entry| entry.value().proposal.is_none())
         .map(|entry| *entry.key())
         .find(|batch| stores.batch_chunks.contains_key(&(*batch, chunk)))
 }
 
-/// Removes the batch record and the chunks no commit took from it.
+/// Removes the chunks no commit took from a batch, and its proposal.
 pub fn drop_batch_chunks<M: Memory>(stores: &mut Stores<M>, batch_id: BatchId) {
+    stores.proposals.remove(&batch_id);
     let unused: Vec<ChunkId> = stores
         .batch_chunks
         .keys_range((batch_id, 0)..=(batch_id, u64::MAX))
@@ -138,7 +168,7 @@ fn drop_expired_batches<M: Memory>(stores: &mut Stores<M>, now: u64) {
     let expired: Vec<BatchId> = stores
         .batches
         .iter()
-        .filter(|entry| entry.value().expires_at <= now)
+        .filter(|entry| entry.value().expires_at <= now && !entry.value().awaits_vote())
         .map(|entry| *entry.key())
         .collect();
     for batch_id in expired {

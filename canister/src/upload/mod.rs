@@ -1,14 +1,25 @@
 //! Uploads in the shape the asset canister interface defines: a batch
-//! collects chunks, and one commit applies a list of operations atomically.
+//! collects chunks, and one commit applies a list of operations atomically,
+//! directly or after a vote on its proposal (`proposal`, `evidence`).
 
 mod batches;
 mod commit;
+mod evidence;
+mod limits;
+mod proposal;
+mod resumable_sha256;
 
 pub use batches::{
     BATCH_EXPIRY_NS, MAX_CHUNK_SIZE, UNBATCHED, chunk_owner, create_batch, create_chunks,
     delete_batch, touch_batch,
 };
 pub use commit::{Applied, apply, plan};
+pub use evidence::{DEFAULT_MAX_ITERATIONS, EvidenceProgress};
+pub use limits::check_commit as check_commit_limits;
+pub use proposal::{
+    check_evidence, compute_evidence, propose, proposed_operations, require_not_proposed,
+};
+pub use resumable_sha256::ResumableSha256;
 
 use candid::Nat;
 

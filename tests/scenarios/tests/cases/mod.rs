@@ -4,6 +4,7 @@ mod changes;
 mod compat;
 mod lifecycle;
 mod permissions;
+mod proposals;
 mod serving;
 mod switch;
 
@@ -76,6 +77,10 @@ pub const ALL: &[(&str, Scenario)] = &[
     (
         "reference_client_types_are_accepted",
         compat::reference_client_types_are_accepted,
+    ),
+    (
+        "a_proposed_batch_has_dfinitys_evidence_and_commits_with_it_only",
+        proposals::a_proposed_batch_has_dfinitys_evidence_and_commits_with_it_only,
     ),
 ];
 

@@ -45,10 +45,11 @@ pub struct BatchRecord {
     /// Bytes uploaded into the batch (for the `max_bytes` limit).
     #[serde(default)]
     pub bytes: u64,
-    /// Set by `propose_commit_batch` (its operations are in `PROPOSALS`):
-    /// how far `compute_evidence` got.
-    #[serde(default)]
-    pub proposal: Option<EvidenceProgress>,
+    /// Empty until `propose_commit_batch` (its operations are then in
+    /// `PROPOSALS`); then how far `compute_evidence` got, in the form of
+    /// `EvidenceProgress::to_bytes`.
+    #[serde(default, with = "serde_bytes")]
+    proposal: Vec<u8>,
 }
 
 impl BatchRecord {
@@ -56,24 +57,71 @@ impl BatchRecord {
         Self {
             expires_at,
             bytes: 0,
-            proposal: None,
+            proposal: Vec::new(),
         }
+    }
+
+    pub fn is_proposed(&self) -> bool {
+        !self.proposal.is_empty()
+    }
+
+    /// How far the evidence is computed, if the batch is proposed.
+    pub fn proposal(&self) -> Option<EvidenceProgress> {
+        self.is_proposed()
+            .then(|| EvidenceProgress::from_bytes(&self.proposal))
+    }
+
+    pub fn set_proposal(&mut self, progress: &EvidenceProgress) {
+        self.proposal = progress.to_bytes();
     }
 
     /// Proposed with its evidence computed: it waits for its vote.
     pub fn awaits_vote(&self) -> bool {
-        self.proposal
-            .as_ref()
-            .is_some_and(|p| p.evidence().is_some())
+        self.proposal().is_some_and(|p| p.evidence().is_some())
     }
 }
 
-/// The upload limits set by `configure`; `None` is no limit.
-#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq)]
+/// The upload limits set by `configure`; `None` is no limit. Stored as
+/// three (flag, u64 little endian) pairs: a fixed form needs no decoder.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Configuration {
     pub max_batches: Option<u64>,
     pub max_chunks: Option<u64>,
     pub max_bytes: Option<u64>,
+}
+
+impl Storable for Configuration {
+    fn to_bytes(&self) -> Cow<'_, [u8]> {
+        Cow::Owned(self.clone().into_bytes())
+    }
+
+    fn into_bytes(self) -> Vec<u8> {
+        [self.max_batches, self.max_chunks, self.max_bytes]
+            .into_iter()
+            .flat_map(|limit| {
+                std::iter::once(u8::from(limit.is_some())).chain(limit.unwrap_or(0).to_le_bytes())
+            })
+            .collect()
+    }
+
+    fn from_bytes(bytes: Cow<[u8]>) -> Self {
+        let limit = |i: usize| {
+            let at = i * 9;
+            (bytes[at] == 1).then(|| {
+                u64::from_le_bytes(bytes[at + 1..at + 9].try_into().expect("stored limit"))
+            })
+        };
+        Self {
+            max_batches: limit(0),
+            max_chunks: limit(1),
+            max_bytes: limit(2),
+        }
+    }
+
+    const BOUND: Bound = Bound::Bounded {
+        max_size: 27,
+        is_fixed_size: true,
+    };
 }
 
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq)]
@@ -104,7 +152,7 @@ macro_rules! cbor_storable {
     )*};
 }
 
-cbor_storable!(AssetRecord, BatchRecord, Counters, Configuration);
+cbor_storable!(AssetRecord, BatchRecord, Counters);
 
 impl AssetRecord {
     pub fn new(content_type: String) -> Self {

@@ -31,7 +31,7 @@ pub fn create_batch<M: Memory>(stores: &mut Stores<M>, now: u64) -> Result<Batch
         .batches
         .iter()
         .map(|entry| entry.into_pair())
-        .find(|(_, batch)| batch.proposal.is_some())
+        .find(|(_, batch)| batch.is_proposed())
     {
         return Err(AssetError::ProposalPending {
             batch_id,
@@ -79,9 +79,10 @@ pub(super) fn live_batch<M: Memory>(
 
 /// Refuses a batch proposed for a vote: its content is fixed.
 pub fn require_unproposed(batch_id: BatchId, batch: &BatchRecord) -> Result<()> {
-    match batch.proposal {
-        Some(_) => Err(AssetError::BatchProposed(batch_id)),
-        None => Ok(()),
+    if batch.is_proposed() {
+        Err(AssetError::BatchProposed(batch_id))
+    } else {
+        Ok(())
     }
 }
 
@@ -145,7 +146,7 @@ pub fn chunk_owner<M: Memory>(
     stores
         .batches
         .iter()
-        .filter(|entry| entry.value().proposal.is_none())
+        .filter(|entry| !entry.value().is_proposed())
         .map(|entry| *entry.key())
         .find(|batch| stores.batch_chunks.contains_key(&(*batch, chunk)))
 }

@@ -17,8 +17,6 @@
 
 use std::collections::BTreeMap;
 
-use serde::{Deserialize, Serialize};
-
 use super::resumable_sha256::ResumableSha256;
 use crate::types::{BatchOperationKind, HeaderField, SetAssetContentArguments};
 
@@ -37,7 +35,7 @@ const TAG_SET_ASSET_PROPERTIES: u8 = 9;
 pub const DEFAULT_MAX_ITERATIONS: u16 = 20;
 
 /// How far the evidence of a proposed batch has been computed.
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum EvidenceProgress {
     /// Next: operation `operation`'s header, or, with `chunk`, that chunk
     /// of its content.
@@ -47,7 +45,6 @@ pub enum EvidenceProgress {
         hasher: ResumableSha256,
     },
     Computed {
-        #[serde(with = "serde_bytes")]
         evidence: [u8; 32],
     },
 }
@@ -67,6 +64,45 @@ impl EvidenceProgress {
         match self {
             Self::Computed { evidence } => Some(*evidence),
             Self::Hashing { .. } => None,
+        }
+    }
+
+    /// The stored form, a few fixed fields rather than a CBOR structure
+    /// (each CBOR-decoded type adds its own decoder to the wasm): `1` and
+    /// the evidence, or `0`, the operation index, `1` and the chunk index
+    /// or `0` and zero (little endian), and the hasher state.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        match self {
+            Self::Computed { evidence } => [&[1u8][..], evidence].concat(),
+            Self::Hashing {
+                operation,
+                chunk,
+                hasher,
+            } => {
+                let mut bytes = vec![0];
+                bytes.extend_from_slice(&operation.to_le_bytes());
+                bytes.push(chunk.is_some().into());
+                bytes.extend_from_slice(&chunk.unwrap_or(0).to_le_bytes());
+                hasher.write_to(&mut bytes);
+                bytes
+            }
+        }
+    }
+
+    /// Reads what `to_bytes` wrote; only this canister writes it.
+    pub fn from_bytes(bytes: &[u8]) -> Self {
+        let u64_at =
+            |at: usize| u64::from_le_bytes(bytes[at..at + 8].try_into().expect("stored progress"));
+        match bytes.first() {
+            Some(1) => Self::Computed {
+                evidence: bytes[1..33].try_into().expect("stored evidence"),
+            },
+            Some(0) => Self::Hashing {
+                operation: u64_at(1),
+                chunk: (bytes[9] == 1).then(|| u64_at(10)),
+                hasher: ResumableSha256::read_from(&bytes[18..]),
+            },
+            _ => panic!("stored evidence progress is valid"),
         }
     }
 

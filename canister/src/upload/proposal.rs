@@ -24,12 +24,12 @@ pub fn propose<M: Memory>(
         return Err(AssetError::BatchNotFound(batch_id));
     }
     let mut batch = live_batch(stores, batch_id, now)?;
-    if batch.proposal.is_some() {
+    if batch.is_proposed() {
         return Err(AssetError::BatchAlreadyProposed(batch_id));
     }
     let encoded = candid::encode_one(&args.operations).expect("candid types always encode");
     stores.proposals.insert(batch_id, encoded);
-    batch.proposal = Some(EvidenceProgress::default());
+    batch.set_proposal(&EvidenceProgress::default());
     stores.batches.insert(batch_id, batch);
     Ok(())
 }
@@ -44,8 +44,7 @@ pub fn compute_evidence<M: Memory>(
 ) -> Result<Option<[u8; 32]>> {
     let mut batch = live_batch(stores, batch_id, now)?;
     let mut progress = batch
-        .proposal
-        .take()
+        .proposal()
         .ok_or(AssetError::BatchNotProposed(batch_id))?;
     if progress.evidence().is_none() {
         let operations = proposed_operations(stores, batch_id);
@@ -58,7 +57,7 @@ pub fn compute_evidence<M: Memory>(
         }
     }
     let evidence = progress.evidence();
-    batch.proposal = Some(progress);
+    batch.set_proposal(&progress);
     stores.batches.insert(batch_id, batch);
     Ok(evidence)
 }
@@ -75,7 +74,7 @@ pub fn check_evidence<M: Memory>(
         .get(&batch_id)
         .ok_or(AssetError::BatchNotFound(batch_id))?;
     let computed = batch
-        .proposal
+        .proposal()
         .ok_or(AssetError::BatchNotProposed(batch_id))?
         .evidence()
         .ok_or(AssetError::EvidenceNotComputed(batch_id))?;

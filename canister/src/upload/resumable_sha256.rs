@@ -4,7 +4,6 @@
 //! block compression; this keeps the state, the partial block and the
 //! length, and pads at the end as FIPS 180-4 says.
 
-use serde::{Deserialize, Serialize};
 use sha2::digest::generic_array::GenericArray;
 
 const BLOCK: usize = 64;
@@ -12,11 +11,10 @@ const INITIAL_STATE: [u32; 8] = [
     0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19,
 ];
 
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ResumableSha256 {
     state: [u32; 8],
     /// Bytes of the block not yet compressed (fewer than 64).
-    #[serde(with = "serde_bytes")]
     pending: Vec<u8>,
     /// Bytes hashed so far.
     length: u64,
@@ -70,6 +68,33 @@ impl ResumableSha256 {
         digest
     }
 
+    /// Appends the stored form: the state words and the length (little
+    /// endian), then the pending bytes.
+    pub fn write_to(&self, out: &mut Vec<u8>) {
+        for word in self.state {
+            out.extend_from_slice(&word.to_le_bytes());
+        }
+        out.extend_from_slice(&self.length.to_le_bytes());
+        out.extend_from_slice(&self.pending);
+    }
+
+    /// Reads what `write_to` wrote (all of `bytes`).
+    pub fn read_from(bytes: &[u8]) -> Self {
+        assert!(
+            bytes.len() >= 40 && bytes.len() < 40 + BLOCK,
+            "stored hasher state has a valid length"
+        );
+        let mut state = [0u32; 8];
+        for (word, le) in state.iter_mut().zip(bytes[..32].chunks_exact(4)) {
+            *word = u32::from_le_bytes(le.try_into().expect("4 bytes"));
+        }
+        Self {
+            state,
+            length: u64::from_le_bytes(bytes[32..40].try_into().expect("8 bytes")),
+            pending: bytes[40..].to_vec(),
+        }
+    }
+
     fn compress(&mut self, block: &[u8]) {
         sha2::compress256(
             &mut self.state,
@@ -93,8 +118,9 @@ mod tests {
                 let mut hasher = ResumableSha256::default();
                 hasher.update(&data[..split]);
                 // Through a stored form, as between two calls.
-                let stored = serde_cbor::to_vec(&hasher).unwrap();
-                let mut hasher: ResumableSha256 = serde_cbor::from_slice(&stored).unwrap();
+                let mut stored = Vec::new();
+                hasher.write_to(&mut stored);
+                let mut hasher = ResumableSha256::read_from(&stored);
                 hasher.update(&data[split..len]);
                 assert_eq!(hasher.finalize(), expected, "len {len}, split {split}");
             }

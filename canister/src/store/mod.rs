@@ -12,20 +12,22 @@
 //! | 4  | `PERMISSIONS`  | `StableBTreeMap<(permission code, Principal), ()>`|
 //! | 5  | `COUNTERS`     | `StableCell<Counters>` (next batch and chunk ids) |
 //! | 6  | `LAYOUT`       | `ASSETSRV` and the layout version (`layout`)     |
-//! | 7  | `PROPOSALS`    | `StableBTreeMap<BatchId, candid vec BatchOperationKind>` |
+//! | 7  | `PROPOSALS`    | `StableBTreeMap<BatchId, candid operations>`      |
 //! | 8  | `CONFIGURATION`| `StableCell<Configuration>` (upload limits)       |
 //!
 //! Ids are never reused; a retired id stays listed here as retired. Memory
 //! `LAYOUT` came with layout version 1; how versions change, and what is
-//! checked before anything is opened, is in `layout`.
+//! checked before anything is opened, is in `layout`. Memories
+//! `PROPOSALS` and `CONFIGURATION` needed no new version: an older build
+//! never opens them and ignores the fields they added to `BatchRecord`.
 //!
 //! Chunks are stored once: an uploaded chunk belongs to its batch (an entry
 //! in `BATCH_CHUNKS`) until a commit hands it to an asset encoding, which
 //! then lists it. Committing moves no bytes. A batch proposed for a vote
 //! (`propose_commit_batch`) keeps its operations in `PROPOSALS`, candid
-//! encoded as they arrived, and its evidence progress in its `BatchRecord`,
-//! so both survive an upgrade. The certification tree is not
-//! here: it is derived from the stored hashes (see `certification`).
+//! encoded (`vec BatchOperationKind`), and its evidence progress in its
+//! `BatchRecord`, so both survive an upgrade. The certification tree is
+//! not here: it is derived from the stored hashes (see `certification`).
 
 pub mod layout;
 mod records;

@@ -50,7 +50,7 @@ pub fn compute_evidence<M: Memory>(
         let operations = proposed_operations(stores, batch_id);
         let chunk = |id| uploaded_chunk(stores, batch_id, id);
         for _ in 0..max_iterations.unwrap_or(DEFAULT_MAX_ITERATIONS) {
-            progress = progress.advance(&operations, &chunk);
+            progress = progress.advance(&operations, chunk);
             if progress.evidence().is_some() {
                 break;
             }

@@ -8,7 +8,7 @@ use std::path::Path;
 use asset_clients::client::{
     Client, ed25519_identity, gateway_request, now_ns, secp256k1_identity, verifier,
 };
-use asset_clients::site::{self, Files};
+use asset_clients::site;
 use asset_clients::{check, harness, versions};
 use candid::{Decode, Encode, Principal};
 use ic_agent::Identity as _;

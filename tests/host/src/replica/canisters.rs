@@ -9,7 +9,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use candid::Principal;
 
 use super::state_tree::{Node, Subnet, leb128};
-use crate::{CallError, Host};
+use crate::{CallError, Host, Reply};
 
 /// The IC's reject codes (interface specification, "Reject codes").
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -121,15 +121,7 @@ impl World {
         arg: &[u8],
         sender: Principal,
     ) -> Outcome {
-        let now = self.now();
-        let host = self
-            .canisters
-            .get_mut(&canister)
-            .ok_or_else(|| not_found(canister))?;
-        host.set_time(now);
-        host.update(method, arg, sender)
-            .map(|reply| reply.bytes)
-            .map_err(|e| reject_of(canister, &e))
+        self.run(canister, |host| host.update(method, arg, sender))
     }
 
     /// Runs a query on a hosted canister.
@@ -140,13 +132,23 @@ impl World {
         arg: &[u8],
         sender: Principal,
     ) -> Outcome {
+        self.run(canister, |host| host.query(method, arg, sender))
+    }
+
+    /// Runs one message on `canister`'s host at the endpoint's time and
+    /// turns a host error into the IC's reject.
+    fn run(
+        &mut self,
+        canister: Principal,
+        message: impl FnOnce(&mut Host) -> Result<Reply, CallError>,
+    ) -> Outcome {
         let now = self.now();
         let host = self
             .canisters
             .get_mut(&canister)
             .ok_or_else(|| not_found(canister))?;
         host.set_time(now);
-        host.query(method, arg, sender)
+        message(host)
             .map(|reply| reply.bytes)
             .map_err(|e| reject_of(canister, &e))
     }

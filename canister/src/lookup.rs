@@ -58,3 +58,68 @@ pub fn served_encoding<'r>(
     }
     certified_encoding(record)
 }
+
+/// The site's 404 page: served with status 404 under v2 for paths no asset
+/// answers, instead of the single-page-app fallback to `/index.html`.
+pub const NOT_FOUND_PAGE: &str = "/404.html";
+
+/// What v2 answers for a path that no asset answers.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Fallback {
+    /// The site has a `/404.html` (in one chunk): it, with status 404.
+    NotFoundPage(AssetRecord),
+    /// Else, a single-page app: `/index.html` with status 200.
+    Index(AssetRecord),
+    /// Else a short certified text with status 404.
+    Text,
+}
+
+pub fn fallback<M: Memory>(assets: &Assets<M>) -> Fallback {
+    if let Some((_, record)) = resolve(assets, NOT_FOUND_PAGE)
+        && record.encodings.values().any(|e| e.chunks.len() <= 1)
+    {
+        return Fallback::NotFoundPage(record);
+    }
+    match resolve(assets, crate::certification::FALLBACK_PATH) {
+        Some((_, record)) => Fallback::Index(record),
+        None => Fallback::Text,
+    }
+}
+
+/// The body v2 sends to a client that accepts `accepted` (encoding, quality
+/// in thousandths) among `record`'s bodies that pass `usable`: the best
+/// quality, and for equal qualities the smallest form (br, gzip, deflate,
+/// identity). When the client accepts none, identity or else any body: an
+/// answer it may not decode beats none.
+pub fn negotiated_encoding<'r>(
+    record: &'r AssetRecord,
+    accepted: &[(String, u32)],
+    usable: impl Fn(&EncodingRecord) -> bool,
+) -> Option<(&'r str, &'r EncodingRecord)> {
+    let quality = |name: &str| {
+        let named = accepted.iter().find(|(n, _)| n == name).map(|(_, q)| *q);
+        let any = accepted.iter().find(|(n, _)| n == "*").map(|(_, q)| *q);
+        named
+            .or(any)
+            .unwrap_or(if name == IDENTITY { 1 } else { 0 })
+    };
+    let rank = |name: &str| match name {
+        "br" => 4,
+        "gzip" => 3,
+        "deflate" => 2,
+        IDENTITY => 1,
+        _ => 0,
+    };
+    let usable_bodies = || {
+        record
+            .encodings
+            .iter()
+            .filter(|(_, encoding)| usable(encoding))
+    };
+    usable_bodies()
+        .filter(|(name, _)| quality(name) > 0)
+        .max_by_key(|(name, _)| (quality(name), rank(name)))
+        .or_else(|| usable_bodies().find(|(name, _)| *name == IDENTITY))
+        .or_else(|| usable_bodies().next())
+        .map(|(name, encoding)| (name.as_str(), encoding))
+}

@@ -7,16 +7,17 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use candid::{Int, Nat, Principal};
 use ic_certified_map::Hash;
+use ic_http_certification::HttpCertification;
 use ic_stable_structures::Memory;
 use serde_bytes::ByteBuf;
 
 use crate::access::{self, Caller};
 use crate::aliases::{alias_targets, aliases_of};
-use crate::certification::CertifiedTree;
+use crate::certification::{CertifiedTree, Scope, fallback_certifications, path_certifications};
 use crate::error::{AssetError, Result};
 use crate::http::{self, QueryContext};
 use crate::import::{self, Imported, SavedForm};
-use crate::lookup::{certified_encoding, resolve};
+use crate::lookup::{certified_encoding, fallback, resolve};
 use crate::store::layout::{self, Contents};
 use crate::store::{BatchId, Stores};
 use crate::types::*;
@@ -290,30 +291,52 @@ impl<M: Memory> AssetServer<M> {
 
     // ---- certification ----
 
-    /// Recomputes the certified hash of every path that `keys` may answer.
+    /// Recomputes what is certified at every path that `keys` may answer,
+    /// and the fallback (which depends on `/404.html` and `/index.html`).
     fn recertify(&mut self, keys: &BTreeSet<String>) {
         for key in keys {
             for path in std::iter::once(key.clone()).chain(aliases_of(key)) {
-                let hash = resolve(&self.stores.assets, &path)
-                    .and_then(|(_, record)| certified_encoding(&record).map(|(_, e)| e.sha256));
-                self.tree.set(&path, hash);
+                let found = resolve(&self.stores.assets, &path);
+                let hash = found
+                    .as_ref()
+                    .and_then(|(_, record)| certified_encoding(record).map(|(_, e)| e.sha256));
+                self.tree.v1.set(&path, hash);
+                let certifications = found
+                    .map(|(_, record)| path_certifications(&record))
+                    .unwrap_or_default();
+                self.tree.v2.replace(&Scope::Exact(path), certifications);
             }
         }
+        self.recertify_fallback();
+    }
+
+    fn recertify_fallback(&mut self) {
+        let fallback = fallback(&self.stores.assets);
+        self.tree
+            .v2
+            .replace(&Scope::Fallback, fallback_certifications(&fallback));
     }
 
     /// Builds the tree in one pass over the stored records, reading each
     /// once: the same answers as `resolve`, without a lookup per path.
     fn rebuild_tree(&mut self) {
-        let mut tree = CertifiedTree::default();
+        self.tree = CertifiedTree::default();
         // For each alias path, the best asset claiming it: (rank among the
-        // path's alias targets, that asset's certified hash).
-        let mut aliases: BTreeMap<String, (usize, Hash)> = BTreeMap::new();
+        // path's alias targets, that asset's key).
+        let mut aliases: BTreeMap<String, (usize, String)> = BTreeMap::new();
+        // What an aliased asset certifies, for its aliases.
+        let mut claimed: BTreeMap<String, (Hash, Vec<HttpCertification>)> = BTreeMap::new();
         for entry in self.stores.assets.iter() {
             let (key, record) = entry.into_pair();
             let Some((_, encoding)) = certified_encoding(&record) else {
                 continue; // no body yet: serves nothing
             };
-            tree.set(&key, Some(encoding.sha256));
+            let hash = encoding.sha256;
+            let certifications = path_certifications(&record);
+            self.tree.v1.set(&key, Some(hash));
+            self.tree
+                .v2
+                .replace(&Scope::Exact(key.clone()), certifications.clone());
             if !record.aliased() {
                 continue;
             }
@@ -322,19 +345,24 @@ impl<M: Memory> AssetServer<M> {
                     .iter()
                     .position(|target| *target == key)
                     .unwrap_or(usize::MAX);
-                let best = aliases.entry(alias).or_insert((rank, encoding.sha256));
+                let best = aliases.entry(alias).or_insert((rank, key.clone()));
                 if rank < best.0 {
-                    *best = (rank, encoding.sha256);
+                    *best = (rank, key.clone());
                 }
             }
+            claimed.insert(key, (hash, certifications));
         }
         // An asset stored under a path wins over any alias of it.
-        for (alias, (_, hash)) in aliases {
-            if tree.get(&alias).is_none() {
-                tree.set(&alias, Some(hash));
+        for (alias, (_, key)) in aliases {
+            if self.tree.v1.get(&alias).is_none() {
+                let (hash, certifications) = &claimed[&key];
+                self.tree.v1.set(&alias, Some(*hash));
+                self.tree
+                    .v2
+                    .replace(&Scope::Exact(alias), certifications.iter().copied());
             }
         }
-        self.tree = tree;
+        self.recertify_fallback();
     }
 
     // ---- reads ----

@@ -255,6 +255,18 @@ fn head_answers_like_get_with_the_body() {
 }
 
 #[test]
+fn a_lowercase_get_is_a_get() {
+    // @dfinity/assets' `AssetManager` checks certification with `get`.
+    let h = site_harness();
+    let mut request = GatewayRequest::get("/app.css").with_header("host", GATEWAY_HOST);
+    request.method = "get".into();
+    let response = h.fetch(&request);
+    assert_eq!(response.status, 200);
+    assert_eq!(response.body, b"body { color: teal }");
+    h.verify(&request, &response).unwrap();
+}
+
+#[test]
 fn other_methods_get_405() {
     let h = site_harness();
     let mut request = GatewayRequest::get("/app.css");
@@ -302,7 +314,7 @@ fn switching_aliasing_off_removes_the_alias_paths() {
         },
     ))
     .unwrap();
-    assert!(h.server.tree().get("/about").is_none());
+    assert!(h.server.tree().v1.get("/about").is_none());
     // /about now falls back to the index page.
     assert_eq!(
         h.get_verified("/about").body,

@@ -83,6 +83,7 @@ fn stores_of_layout_version_0_are_migrated_and_keep_their_assets() {
                 length: body.len() as u64,
                 modified: 1,
                 chunks: vec![0],
+                chunk_table: Vec::new(),
             },
         );
         assets.insert("/index.html".into(), record);

@@ -473,7 +473,7 @@ fn overwriting_and_unsetting_content_frees_the_old_chunks() {
     .unwrap();
     assert_eq!(h.server.stored_chunk_count(), before - 1);
     assert!(
-        h.server.tree().get("/app.js").is_none(),
+        h.server.tree().v1.get("/app.js").is_none(),
         "an asset without content is not certified"
     );
 }
@@ -515,6 +515,7 @@ fn an_upgrade_keeps_assets_certificates_and_a_batch_in_flight() {
     let certified_paths = |h: &Harness| -> Vec<(Vec<u8>, [u8; 32])> {
         h.server
             .tree()
+            .v1
             .paths()
             .map(|(p, v)| (p.to_vec(), *v))
             .collect()
@@ -659,6 +660,7 @@ fn rebuilding_the_tree_after_an_upgrade_gives_the_incrementally_kept_root() {
     let incremental: Vec<(Vec<u8>, [u8; 32])> = h
         .server
         .tree()
+        .v1
         .paths()
         .map(|(p, v)| (p.to_vec(), *v))
         .collect();
@@ -666,6 +668,7 @@ fn rebuilding_the_tree_after_an_upgrade_gives_the_incrementally_kept_root() {
     let rebuilt: Vec<(Vec<u8>, [u8; 32])> = h
         .server
         .tree()
+        .v1
         .paths()
         .map(|(p, v)| (p.to_vec(), *v))
         .collect();
@@ -682,8 +685,8 @@ fn rebuilding_the_tree_after_an_upgrade_gives_the_incrementally_kept_root() {
     );
     assert_eq!(h.get_verified("/b").body, b"b exact");
     assert_eq!(h.get_verified("/b/").body, b"b/index.html");
-    assert!(h.server.tree().get("/c").is_none());
-    assert!(h.server.tree().get("/d/").is_none());
+    assert!(h.server.tree().v1.get("/c").is_none());
+    assert!(h.server.tree().v1.get("/d/").is_none());
 }
 
 /// `ic-asset` (the sync code of `dfx deploy`) splits a large deploy into

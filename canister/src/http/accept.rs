@@ -4,6 +4,16 @@
 /// Accepted encodings from the header values, by descending quality; the
 /// order of equal qualities is kept. `identity` is always acceptable.
 pub fn accepted_encodings(values: &[&str]) -> Vec<String> {
+    let mut weighted = qualities(values);
+    // A stable sort keeps the order of equal qualities.
+    weighted.retain(|(_, quality)| *quality > 0);
+    weighted.sort_by_key(|(_, quality)| std::cmp::Reverse(*quality));
+    weighted.into_iter().map(|(name, _)| name).collect()
+}
+
+/// Every named encoding with its quality in thousandths (0 = refused),
+/// names in lower case, in header order.
+pub fn qualities(values: &[&str]) -> Vec<(String, u32)> {
     let mut weighted: Vec<(String, u32)> = Vec::new();
     for item in values.iter().flat_map(|v| v.split(',')) {
         let mut parts = item.split(';');
@@ -14,13 +24,9 @@ pub fn accepted_encodings(values: &[&str]) -> Vec<String> {
         let quality = parts
             .find_map(|p| p.trim().strip_prefix("q=").map(parse_quality))
             .unwrap_or(1000);
-        if quality > 0 {
-            weighted.push((name, quality));
-        }
+        weighted.push((name, quality));
     }
-    // A stable sort keeps the order of equal qualities.
-    weighted.sort_by_key(|(_, quality)| std::cmp::Reverse(*quality));
-    weighted.into_iter().map(|(name, _)| name).collect()
+    weighted
 }
 
 /// `0.5` -> 500; anything unreadable counts as refused.

@@ -1,10 +1,13 @@
 //! Answers `http_request` and `http_request_streaming_callback`: finds the
-//! asset, picks the body for the client's encodings, and attaches the v1
-//! `IC-Certificate` header that lets a gateway verify it.
+//! asset, picks the body for the client's encodings, and attaches the
+//! `IC-Certificate` header that lets a gateway verify it: v2 (`v2.rs`) when
+//! the request asks for it, else v1 (here).
 
 mod accept;
+mod range;
 mod raw_domain;
 mod url;
+mod v2;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
@@ -40,7 +43,14 @@ pub fn http_request<M: Memory>(
     if let Some(refusal) = refuse_raw_domain(request) {
         return refusal;
     }
-    if request.method != "GET" && request.method != "HEAD" {
+    if request.certificate_version.unwrap_or(1) >= 2
+        && let Some(response) = v2::http_request(stores, tree, context, request)
+    {
+        return response;
+    }
+    // Any case: DFINITY's asset canister serves whatever the method, and
+    // @dfinity/assets' `isCertified` asks with `get`.
+    if !request.method.eq_ignore_ascii_case("GET") && !request.method.eq_ignore_ascii_case("HEAD") {
         let mut response = text_response(405, "405 Method Not Allowed: use GET or HEAD\n");
         response.headers.push(("allow".into(), "GET, HEAD".into()));
         return response;
@@ -52,14 +62,9 @@ pub fn http_request<M: Memory>(
     let certificate_header = |certified_path: &str| {
         context
             .certificate
-            .map(|certificate| certificate_header(certificate, &tree.witness(certified_path)))
+            .map(|certificate| certificate_header(certificate, &tree.v1_witness(certified_path)))
     };
-    let accept_values: Vec<&str> = request
-        .headers
-        .iter()
-        .filter(|(name, _)| name.eq_ignore_ascii_case("accept-encoding"))
-        .map(|(_, value)| value.as_str())
-        .collect();
+    let accept_values: Vec<&str> = header_values(request, "accept-encoding").collect();
     let accepted = accept::accepted_encodings(&accept_values);
 
     // An unknown path gets /index.html, as v1 verifiers expect (SPA routing).
@@ -162,6 +167,15 @@ pub fn read_chunk<M: Memory>(
                 .expect("every chunk an encoding lists is stored")
         })
         .unwrap_or_default()
+}
+
+/// The values of the request headers called `name` (any case).
+fn header_values<'r>(request: &'r HttpRequest, name: &'r str) -> impl Iterator<Item = &'r str> {
+    request
+        .headers
+        .iter()
+        .filter(move |(n, _)| n.eq_ignore_ascii_case(name))
+        .map(|(_, value)| value.as_str())
 }
 
 fn refuse_raw_domain(request: &HttpRequest) -> Option<HttpResponse> {

@@ -48,7 +48,7 @@ pub fn request_path(url: &str) -> Result<String, UrlError> {
 }
 
 /// `https://host/path` -> `/path`; a bare path is returned as it is.
-fn strip_origin(url: &str) -> &str {
+pub(super) fn strip_origin(url: &str) -> &str {
     match url.split_once("://") {
         Some((scheme, rest)) if !scheme.contains('/') => match rest.find('/') {
             Some(slash) => &rest[slash..],

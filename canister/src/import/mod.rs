@@ -170,8 +170,13 @@ fn store_body<M: Memory>(stores: &mut Stores<M>, encoding: SavedEncoding) -> Enc
     if contents.is_empty() {
         contents.push(Default::default()); // an empty body is one empty chunk
     }
+    let several = contents.len() > 1;
+    let mut chunk_table = Vec::new();
     for content in contents {
         hasher.update(&content);
+        if several {
+            chunk_table.extend_from_slice(&crate::store::chunk_entry(&content));
+        }
         let id = stores.next_chunk_id();
         stores.chunks.insert(id, content.into_vec());
         chunks.push(id);
@@ -181,6 +186,7 @@ fn store_body<M: Memory>(stores: &mut Stores<M>, encoding: SavedEncoding) -> Enc
         length: encoding.total_length,
         modified: encoding.modified,
         chunks,
+        chunk_table,
     }
 }
 

@@ -32,7 +32,9 @@
 pub mod layout;
 mod records;
 
-pub use records::{AssetRecord, BatchRecord, Configuration, Counters, EncodingRecord};
+pub use records::{
+    AssetRecord, BatchRecord, ChunkSpan, Configuration, Counters, EncodingRecord, chunk_entry,
+};
 
 use candid::Principal;
 use ic_stable_structures::memory_manager::{MemoryId, MemoryManager, VirtualMemory};

@@ -33,6 +33,75 @@ pub struct EncodingRecord {
     pub modified: u64,
     /// The body is these chunks joined, in order.
     pub chunks: Vec<ChunkId>,
+    /// For bodies of two or more chunks, one entry per chunk: its SHA-256
+    /// then its length (u64, little endian), so v2 can certify each chunk
+    /// as a `206` response without reading it. Empty for one chunk (its hash
+    /// is `sha256`) and for bodies stored before v2, which are served under
+    /// v1 until they are uploaded again.
+    #[serde(default, with = "serde_bytes", skip_serializing_if = "Vec::is_empty")]
+    pub chunk_table: Vec<u8>,
+}
+
+/// Bytes per `chunk_table` entry: SHA-256 and length.
+pub const CHUNK_ENTRY: usize = 40;
+
+/// One `chunk_table` entry for `bytes`.
+pub fn chunk_entry(bytes: &[u8]) -> [u8; CHUNK_ENTRY] {
+    use sha2::{Digest, Sha256};
+    let mut entry = [0; CHUNK_ENTRY];
+    entry[..32].copy_from_slice(&Sha256::digest(bytes));
+    entry[32..].copy_from_slice(&(bytes.len() as u64).to_le_bytes());
+    entry
+}
+
+/// Where a chunk lies in its body and what it hashes to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ChunkSpan {
+    pub index: usize,
+    /// Offset of the chunk's first byte in the body.
+    pub start: u64,
+    pub length: u64,
+    pub sha256: [u8; 32],
+}
+
+impl EncodingRecord {
+    /// Every chunk's hash and length are known: each can be certified alone.
+    pub fn chunks_certifiable(&self) -> bool {
+        self.chunks.len() <= 1 || self.chunk_table.len() == CHUNK_ENTRY * self.chunks.len()
+    }
+
+    /// The chunks' spans in order, when `chunks_certifiable`.
+    pub fn chunk_spans(&self) -> Option<Vec<ChunkSpan>> {
+        if self.chunks.len() <= 1 {
+            return Some(vec![ChunkSpan {
+                index: 0,
+                start: 0,
+                length: self.length,
+                sha256: self.sha256,
+            }]);
+        }
+        if !self.chunks_certifiable() {
+            return None;
+        }
+        let mut start = 0;
+        let spans = self
+            .chunk_table
+            .chunks_exact(CHUNK_ENTRY)
+            .enumerate()
+            .map(|(index, entry)| {
+                let length = u64::from_le_bytes(entry[32..].try_into().expect("8 bytes"));
+                let span = ChunkSpan {
+                    index,
+                    start,
+                    length,
+                    sha256: entry[..32].try_into().expect("32 bytes"),
+                };
+                start += length;
+                span
+            })
+            .collect();
+        Some(spans)
+    }
 }
 
 /// An upload in progress.

@@ -11,7 +11,7 @@ use sha2::{Digest, Sha256};
 use super::batches::chunk_owner;
 use super::to_u64;
 use crate::error::{AssetError, Result};
-use crate::store::{AssetRecord, BatchId, ChunkId, EncodingRecord, Stores};
+use crate::store::{AssetRecord, BatchId, ChunkId, EncodingRecord, Stores, chunk_entry};
 use crate::types::{BatchOperationKind, CreateAssetArguments, SetAssetPropertiesArguments};
 
 /// One checked operation, with everything `apply` needs precomputed.
@@ -24,6 +24,8 @@ pub enum Step {
         chunks: Vec<ChunkId>,
         last_chunk: Option<Vec<u8>>,
         sha256: [u8; 32],
+        /// The body's `chunk_table` (empty for a single chunk).
+        chunk_table: Vec<u8>,
         length: u64,
     },
     Unset {
@@ -104,6 +106,14 @@ fn plan_one<M: Memory>(
             let mut chunks = Vec::with_capacity(args.chunk_ids.len());
             let mut hasher = Sha256::new();
             let mut length = 0u64;
+            // v2 certifies each chunk of a body of several chunks on its own.
+            let pieces = args.chunk_ids.len() + usize::from(args.last_chunk.is_some());
+            let mut chunk_table = Vec::new();
+            let mut hash_piece = |bytes: &[u8]| {
+                if pieces > 1 {
+                    chunk_table.extend_from_slice(&chunk_entry(bytes));
+                }
+            };
             for id in &args.chunk_ids {
                 let id = to_u64(id)?;
                 let owned = batch.and_then(|b| chunk_owner(overlay.stores, b, id));
@@ -122,12 +132,14 @@ fn plan_one<M: Memory>(
                     .get(&id)
                     .expect("a batch's chunks are stored");
                 hasher.update(&bytes);
+                hash_piece(&bytes);
                 length += bytes.len() as u64;
                 chunks.push(id);
             }
             let last_chunk = args.last_chunk.map(|b| b.into_vec());
             if let Some(bytes) = &last_chunk {
                 hasher.update(bytes);
+                hash_piece(bytes);
                 length += bytes.len() as u64;
             }
             let computed: [u8; 32] = hasher.finalize().into();
@@ -150,6 +162,7 @@ fn plan_one<M: Memory>(
                 chunks,
                 last_chunk,
                 sha256: computed,
+                chunk_table,
                 length,
             })
         }
@@ -218,6 +231,7 @@ pub fn apply<M: Memory>(
                 mut chunks,
                 last_chunk,
                 sha256,
+                chunk_table,
                 length,
             } => {
                 let mut record = stored(stores, &key);
@@ -238,6 +252,7 @@ pub fn apply<M: Memory>(
                     length,
                     modified: now,
                     chunks,
+                    chunk_table,
                 };
                 if let Some(old) = record.encodings.insert(encoding, new) {
                     free_chunks(stores, &old);

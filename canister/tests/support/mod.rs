@@ -198,6 +198,15 @@ impl Harness {
 
     /// The raw `http_request` answer, as a query would give it.
     pub fn http_request(&self, request: &GatewayRequest) -> HttpResponse {
+        self.http_request_version(request, None)
+    }
+
+    /// `http_request` with the `certificate_version` a gateway sends.
+    pub fn http_request_version(
+        &self,
+        request: &GatewayRequest,
+        certificate_version: Option<u16>,
+    ) -> HttpResponse {
         let certificate =
             self.subnet
                 .certificate(self.canister_id.as_slice(), &self.certified_data, self.now);
@@ -210,9 +219,46 @@ impl Harness {
             url: request.url.clone(),
             headers: request.headers.clone(),
             body: ByteBuf::new(),
-            certificate_version: None,
+            certificate_version,
         };
         self.server.http_request(&context, &http_request)
+    }
+
+    /// One v2 answer as a gateway receives it (no streaming under v2).
+    pub fn fetch_v2(&self, request: &GatewayRequest) -> GatewayResponse {
+        let response = self.http_request_version(request, Some(2));
+        assert!(
+            response.streaming_strategy.is_none(),
+            "{}: v2 answers never stream",
+            request.url
+        );
+        GatewayResponse {
+            status: response.status_code,
+            headers: response.headers,
+            body: response.body.into_vec(),
+        }
+    }
+
+    /// Checks `response` as today's gateway does, accepting only v2.
+    pub fn verify_v2(
+        &self,
+        request: &GatewayRequest,
+        response: &GatewayResponse,
+    ) -> Result<u16, String> {
+        self.verifier()
+            .verify_min_version(request, response, self.now, 2)
+    }
+
+    /// Fetches `request` under v2 and requires it to verify under v2.
+    pub fn get_verified_v2(&self, request: &GatewayRequest) -> GatewayResponse {
+        let response = self.fetch_v2(request);
+        self.verify_v2(request, &response).unwrap_or_else(|e| {
+            panic!(
+                "{} {} (status {}) failed v2 verification: {e}",
+                request.method, request.url, response.status
+            )
+        });
+        response
     }
 
     /// What a gateway receives: the first response with every streamed

@@ -167,6 +167,18 @@ impl Verifier {
         response: &GatewayResponse,
         now_ns: u64,
     ) -> Result<u16, String> {
+        self.verify_min_version(request, response, now_ns, 1)
+    }
+
+    /// As `verify`, refusing responses certified below `min_version` (2
+    /// accepts only certification v2).
+    pub fn verify_min_version(
+        &self,
+        request: &GatewayRequest,
+        response: &GatewayResponse,
+        now_ns: u64,
+        min_version: u8,
+    ) -> Result<u16, String> {
         let method = Method::from_bytes(request.method.as_bytes()).map_err(|e| e.to_string())?;
         let http_request = HttpRequest::builder()
             .with_method(method)
@@ -186,7 +198,7 @@ impl Verifier {
             now_ns as u128,
             MAX_CERT_TIME_OFFSET_NS,
             &self.root_key_der,
-            1,
+            min_version,
         )
         .map(|info| info.verification_version)
         .map_err(|e| e.to_string())

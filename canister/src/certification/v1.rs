@@ -1,7 +1,4 @@
-//! The v1 certification tree: `http_assets -> { path -> SHA-256(body) }`.
-//!
-//! It lives on the heap and is derived data: built from the stored hashes
-//! (`AssetServer::rebuild_tree`) after an upgrade, never persisted.
+//! The v1 branch: `http_assets -> { path -> SHA-256(body) }`.
 
 use ic_certified_map::{AsHashTree, Hash, HashTree, RbTree, fork, labeled, labeled_hash};
 
@@ -10,12 +7,12 @@ const LABEL: &[u8] = b"http_assets";
 pub const FALLBACK_PATH: &str = "/index.html";
 
 #[derive(Default)]
-pub struct CertifiedTree {
+pub struct V1Tree {
     paths: RbTree<Vec<u8>, Hash>,
 }
 
-impl CertifiedTree {
-    /// The 32 bytes to pass to `certified_data_set`.
+impl V1Tree {
+    /// The hash of the labeled branch.
     pub fn root_hash(&self) -> Hash {
         labeled_hash(LABEL, &self.paths.root_hash())
     }
@@ -37,32 +34,23 @@ impl CertifiedTree {
         self.paths.iter().map(|(k, v)| (k.as_slice(), v))
     }
 
-    /// The CBOR witness for a response to `path` (self-describe tagged): the
-    /// path itself when certified; otherwise its absence proof together with
-    /// `/index.html`, which is what a v1 verifier checks a fallback against.
-    pub fn witness(&self, path: &str) -> Vec<u8> {
+    /// The labeled witness for a response to `path`: the path itself when
+    /// certified; otherwise its absence proof together with `/index.html`,
+    /// which is what a v1 verifier checks a fallback against.
+    pub fn witness(&self, path: &str) -> HashTree<'_> {
         let path_witness = self.paths.witness(path.as_bytes());
         let witness = if self.get(path).is_some() {
             path_witness
         } else {
             merge(path_witness, self.paths.witness(FALLBACK_PATH.as_bytes()))
         };
-        to_cbor(&labeled(LABEL, witness))
+        labeled(LABEL, witness)
     }
 
-    /// The whole tree, for the `certified_tree` method.
-    pub fn full_tree(&self) -> Vec<u8> {
-        to_cbor(&labeled(LABEL, self.paths.as_hash_tree()))
+    /// The whole labeled branch.
+    pub fn full_tree(&self) -> HashTree<'_> {
+        labeled(LABEL, self.paths.as_hash_tree())
     }
-}
-
-fn to_cbor(tree: &HashTree<'_>) -> Vec<u8> {
-    let mut serializer = serde_cbor::Serializer::new(Vec::new());
-    serializer
-        .self_describe()
-        .expect("writing to a Vec cannot fail");
-    serde::Serialize::serialize(tree, &mut serializer).expect("a hash tree always serializes");
-    serializer.into_inner()
 }
 
 /// Joins two witnesses of the same tree into one that reveals what either
@@ -87,31 +75,20 @@ fn merge<'a>(left: HashTree<'a>, right: HashTree<'a>) -> HashTree<'a> {
 mod tests {
     use super::*;
 
-    fn tree_with(paths: &[&str]) -> CertifiedTree {
-        let mut tree = CertifiedTree::default();
+    fn tree_with(paths: &[&str]) -> V1Tree {
+        let mut tree = V1Tree::default();
         for (i, p) in paths.iter().enumerate() {
             tree.set(p, Some([i as u8; 32]));
         }
         tree
     }
 
-    fn reconstruct(cbor: &[u8]) -> Hash {
-        let tree: HashTree<'_> = serde_cbor::from_slice(cbor).unwrap();
-        tree.reconstruct()
-    }
-
     #[test]
-    fn witness_reconstructs_to_the_root_hash() {
+    fn witness_reconstructs_to_the_branch_hash() {
         let tree = tree_with(&["/a", "/b", "/index.html", "/z"]);
-        assert_eq!(reconstruct(&tree.witness("/b")), tree.root_hash());
-        assert_eq!(reconstruct(&tree.witness("/missing")), tree.root_hash());
-        assert_eq!(reconstruct(&tree.full_tree()), tree.root_hash());
-    }
-
-    #[test]
-    fn witness_starts_with_the_self_describe_tag() {
-        let tree = tree_with(&["/a"]);
-        assert_eq!(&tree.witness("/a")[..3], &[0xd9, 0xd9, 0xf7]);
+        assert_eq!(tree.witness("/b").reconstruct(), tree.root_hash());
+        assert_eq!(tree.witness("/missing").reconstruct(), tree.root_hash());
+        assert_eq!(tree.full_tree().reconstruct(), tree.root_hash());
     }
 
     #[test]

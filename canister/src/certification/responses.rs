@@ -1,0 +1,197 @@
+//! Every v2 response, as status and headers, and its certification. The
+//! tree is filled from these functions and `http_request` answers with
+//! them, so a response served is a response certified.
+//!
+//! All responses use one expression: the request is not certified (a path
+//! answers the same whatever the query string or request headers), and
+//! every response header except `IC-Certificate` is.
+
+use std::sync::OnceLock;
+
+use ic_certification::Hash;
+use ic_http_certification::{
+    DefaultCelBuilder, DefaultResponseCertification, HttpCertification, HttpResponse, StatusCode,
+    response_hash,
+};
+use sha2::{Digest, Sha256};
+
+use crate::lookup::{Fallback, IDENTITY};
+use crate::store::{AssetRecord, ChunkSpan, EncodingRecord};
+use crate::types::HeaderField;
+
+pub const CERTIFICATE_EXPRESSION: &str = "IC-CertificateExpression";
+
+/// Status and headers of a response; the body is what the caller sends.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Head {
+    pub status: u16,
+    pub headers: Vec<HeaderField>,
+}
+
+/// Which response of an asset's encoding.
+#[derive(Clone, Copy, Debug)]
+pub enum Part {
+    /// The whole body, with this status (200, or 404 for the site's 404 page).
+    Whole(u16),
+    /// One chunk of a body of several, as `206 Partial Content`.
+    Chunk(ChunkSpan),
+    /// `304 Not Modified` for a client that holds the current etag.
+    NotModified,
+}
+
+/// The expression every response names, and its hash.
+fn expression() -> &'static (String, Hash) {
+    static EXPRESSION: OnceLock<(String, Hash)> = OnceLock::new();
+    EXPRESSION.get_or_init(|| {
+        let text = DefaultCelBuilder::response_only_certification()
+            .with_response_certification(DefaultResponseCertification::response_header_exclusions(
+                vec![],
+            ))
+            .build()
+            .to_string();
+        let hash = sha256(text.as_bytes());
+        (text, hash)
+    })
+}
+
+pub fn sha256(bytes: &[u8]) -> Hash {
+    Sha256::digest(bytes).into()
+}
+
+/// The strong etag of an encoded body.
+pub fn etag(encoding: &EncodingRecord) -> String {
+    format!("\"{}\"", hex::encode(encoding.sha256))
+}
+
+/// Status and headers of `part` of `record`'s body in `encoding_name`.
+pub fn asset_head(
+    record: &AssetRecord,
+    encoding_name: &str,
+    encoding: &EncodingRecord,
+    part: Part,
+) -> Head {
+    let mut headers = Vec::new();
+    let status = match part {
+        Part::Whole(status) => status,
+        Part::Chunk(_) => 206,
+        Part::NotModified => 304,
+    };
+    if !matches!(part, Part::NotModified) {
+        headers.push(("content-type".to_string(), record.content_type.clone()));
+    }
+    headers.push(("etag".to_string(), etag(encoding)));
+    if let Some(max_age) = record.max_age {
+        headers.push(("cache-control".into(), format!("max-age={max_age}")));
+    }
+    if record.encodings.len() > 1 {
+        headers.push(("vary".into(), "accept-encoding".into()));
+    }
+    if !matches!(part, Part::NotModified) {
+        if encoding_name != IDENTITY {
+            headers.push(("content-encoding".into(), encoding_name.into()));
+        }
+        if encoding.chunks.len() > 1 {
+            headers.push(("accept-ranges".into(), "bytes".into()));
+        }
+        if let Part::Chunk(span) = part {
+            let end = span.start + span.length.max(1) - 1;
+            headers.push((
+                "content-range".into(),
+                format!("bytes {}-{end}/{}", span.start, encoding.length),
+            ));
+        }
+        headers.extend(record.headers.iter().flatten().cloned());
+    }
+    headers.push((CERTIFICATE_EXPRESSION.into(), expression().0.clone()));
+    Head { status, headers }
+}
+
+/// Status and headers of the canister's own error answers.
+pub fn error_head(status: u16) -> Head {
+    let mut headers = vec![(
+        "content-type".to_string(),
+        "text/plain; charset=utf-8".to_string(),
+    )];
+    if status == 405 {
+        headers.push(("allow".into(), "GET, HEAD".into()));
+    }
+    headers.push((CERTIFICATE_EXPRESSION.into(), expression().0.clone()));
+    Head { status, headers }
+}
+
+/// The body of an error answer: the same for every path, so one certified
+/// response covers them all.
+pub fn error_body(status: u16) -> &'static [u8] {
+    match status {
+        400 => b"400 Bad Request: the request URL has a malformed percent escape\n",
+        404 => b"404 Not Found: nothing is stored at this address\n",
+        405 => b"405 Method Not Allowed: use GET or HEAD\n",
+        _ => b"",
+    }
+}
+
+/// The certification of a response with `head` and a body hashing to
+/// `body_sha256`.
+pub fn certify(head: &Head, body_sha256: Hash) -> HttpCertification {
+    let response = HttpResponse::builder()
+        .with_status_code(StatusCode::from_u16(head.status).expect("a valid status"))
+        .with_headers(head.headers.clone())
+        .build();
+    let response_hash = response_hash(
+        &response,
+        &DefaultResponseCertification::response_header_exclusions(vec![]),
+        Some(body_sha256),
+    );
+    HttpCertification::response_only_prehashed(expression().1, response_hash)
+}
+
+/// Every response `record` gives: its whole bodies with `status` (bodies of
+/// several chunks as one `206` per chunk, when `status` is 200), and a `304`
+/// per body when `not_modified`. Bodies stored before v2 whose chunks are
+/// not each hashed get none (they are served under v1).
+pub fn asset_certifications(
+    record: &AssetRecord,
+    status: u16,
+    not_modified: bool,
+) -> Vec<HttpCertification> {
+    let mut certifications = Vec::new();
+    for (name, encoding) in &record.encodings {
+        if encoding.chunks.len() <= 1 {
+            let head = asset_head(record, name, encoding, Part::Whole(status));
+            certifications.push(certify(&head, encoding.sha256));
+        } else if status == 200
+            && let Some(spans) = encoding.chunk_spans()
+        {
+            for span in spans {
+                let head = asset_head(record, name, encoding, Part::Chunk(span));
+                certifications.push(certify(&head, span.sha256));
+            }
+        }
+        if not_modified {
+            let head = asset_head(record, name, encoding, Part::NotModified);
+            certifications.push(certify(&head, sha256(b"")));
+        }
+    }
+    certifications
+}
+
+/// Everything certified at a path that `record` answers exactly.
+pub fn path_certifications(record: &AssetRecord) -> Vec<HttpCertification> {
+    let mut certifications = asset_certifications(record, 200, true);
+    certifications.push(certify(&error_head(405), sha256(error_body(405))));
+    certifications
+}
+
+/// Everything certified at the root wildcard: the fallback answer and the
+/// errors a path without an exact entry may get.
+pub fn fallback_certifications(fallback: &Fallback) -> Vec<HttpCertification> {
+    let mut certifications = match fallback {
+        Fallback::NotFoundPage(record) => asset_certifications(record, 404, false),
+        Fallback::Index(record) => asset_certifications(record, 200, false),
+        Fallback::Text => vec![certify(&error_head(404), sha256(error_body(404)))],
+    };
+    for status in [400, 405] {
+        certifications.push(certify(&error_head(status), sha256(error_body(status))));
+    }
+    certifications
+}

@@ -179,17 +179,26 @@ impl AssetClient {
         }
     }
 
-    /// One `http_request` query, as the gateway sends it.
+    /// One `http_request` query, as a v1 gateway sends it.
     pub fn http_request(
         &mut self,
         request: &GatewayRequest,
+    ) -> Result<(HttpResponse, Option<u64>), String> {
+        self.http_request_version(request, None)
+    }
+
+    /// One `http_request` query asking for `certificate_version`.
+    pub fn http_request_version(
+        &mut self,
+        request: &GatewayRequest,
+        certificate_version: Option<u16>,
     ) -> Result<(HttpResponse, Option<u64>), String> {
         let args = HttpRequest {
             method: request.method.clone(),
             url: request.url.clone(),
             headers: request.headers.clone(),
             body: ByteBuf::new(),
-            certificate_version: None,
+            certificate_version,
         };
         let ((response,), instructions): ((HttpResponse,), _) =
             self.query(Principal::anonymous(), "http_request", (args,))?;
@@ -228,6 +237,57 @@ impl AssetClient {
     ) -> Result<u16, String> {
         self.verifier()
             .verify(request, response, self.backend.time_ns())
+    }
+
+    /// One answer to `request` as today's gateway asks for it
+    /// (`certificate_version` 2), required to verify under v2 only.
+    pub fn fetch_verified_v2(&mut self, request: &GatewayRequest) -> GatewayResponse {
+        let (response, _) = self
+            .http_request_version(request, Some(2))
+            .unwrap_or_else(|e| panic!("{}: {e}", request.url));
+        assert!(
+            response.streaming_strategy.is_none(),
+            "{}: v2 answers never stream",
+            request.url
+        );
+        let response = GatewayResponse {
+            status: response.status_code,
+            headers: response.headers,
+            body: response.body.into_vec(),
+        };
+        self.verifier()
+            .verify_min_version(request, &response, self.backend.time_ns(), 2)
+            .unwrap_or_else(|e| {
+                panic!(
+                    "{} {} (status {}) failed v2 verification: {e}",
+                    request.method, request.url, response.status
+                )
+            });
+        response
+    }
+
+    /// A whole body the way today's gateway reads a large one: the first
+    /// answer is a `206`, then `Range: bytes=<next>-` until the end, each
+    /// answer verified under v2. Returns the body and the answer count.
+    pub fn fetch_ranges_v2(&mut self, url: &str) -> (Vec<u8>, usize) {
+        let first = self.fetch_verified_v2(&self.gateway_request(url));
+        assert_eq!(first.status, 206, "{url}: a large body starts with 206");
+        let (_, _, total) = content_range(&first);
+        let mut body = first.body;
+        let mut answers = 1;
+        while (body.len() as u64) < total {
+            let request = self
+                .gateway_request(url)
+                .with_header("range", &format!("bytes={}-", body.len()));
+            let response = self.fetch_verified_v2(&request);
+            assert_eq!(response.status, 206, "{url}");
+            let (start, end, length) = content_range(&response);
+            assert_eq!((start, length), (body.len() as u64, total), "{url}");
+            assert_eq!(end + 1 - start, response.body.len() as u64, "{url}");
+            body.extend_from_slice(&response.body);
+            answers += 1;
+        }
+        (body, answers)
     }
 
     pub fn gateway_request(&self, url: &str) -> GatewayRequest {
@@ -273,4 +333,17 @@ impl AssetClient {
             );
         }
     }
+}
+
+/// `Content-Range: bytes <start>-<end>/<total>` of a `206`.
+pub fn content_range(response: &GatewayResponse) -> (u64, u64, u64) {
+    let value = response
+        .header("content-range")
+        .expect("a 206 has a content-range");
+    let parse = || -> Option<(u64, u64, u64)> {
+        let (range, total) = value.strip_prefix("bytes ")?.split_once('/')?;
+        let (start, end) = range.split_once('-')?;
+        Some((start.parse().ok()?, end.parse().ok()?, total.parse().ok()?))
+    };
+    parse().unwrap_or_else(|| panic!("malformed content-range {value}"))
 }

@@ -1,5 +1,6 @@
 //! Scenario cases, grouped by concern. Each starts from a fresh canister.
 
+mod certification_v2;
 mod changes;
 mod compat;
 mod lifecycle;
@@ -81,6 +82,18 @@ pub const ALL: &[(&str, Scenario)] = &[
     (
         "a_proposed_batch_has_dfinitys_evidence_and_commits_with_it_only",
         proposals::a_proposed_batch_has_dfinitys_evidence_and_commits_with_it_only,
+    ),
+    (
+        "every_answer_of_a_site_verifies_under_v2",
+        certification_v2::every_answer_of_a_site_verifies_under_v2,
+    ),
+    (
+        "errors_not_modified_and_the_404_page_are_certified",
+        certification_v2::errors_not_modified_and_the_404_page_are_certified,
+    ),
+    (
+        "thirty_mb_are_verified_in_206_chunks_every_byte",
+        certification_v2::thirty_mb_are_verified_in_206_chunks_every_byte,
     ),
 ];
 

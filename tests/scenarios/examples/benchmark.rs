@@ -110,6 +110,44 @@ fn measure(wasm: Vec<u8>) -> Vec<(String, u64)> {
         let (_, instructions) = client.http_request(&request).unwrap();
         rows.push((label.into(), instructions.unwrap_or_default()));
     }
+    // The same under certification v2, as today's gateway asks.
+    let get = |url: &str| GatewayRequest::get(url).with_header("host", "x.icp0.io");
+    let (first, _) = client
+        .http_request_version(&get("/app.css"), Some(2))
+        .unwrap();
+    let etag = first
+        .headers
+        .iter()
+        .find(|(name, _)| name.eq_ignore_ascii_case("etag"))
+        .map(|(_, value)| value.clone())
+        .unwrap_or_default();
+    for (label, request) in [
+        ("v2 http_request /app.css (20 B)", get("/app.css")),
+        (
+            "v2 http_request /many/500.txt (among 1,008 assets)",
+            get("/many/500.txt"),
+        ),
+        (
+            "v2 http_request /big.bin (first chunk, 206 under ours)",
+            get("/big.bin"),
+        ),
+        (
+            "v2 http_request /big.bin Range: bytes=1900000- (206 chunk)",
+            get("/big.bin").with_header("range", "bytes=1900000-"),
+        ),
+        (
+            "v2 http_request /app.css If-None-Match (304 under ours)",
+            get("/app.css").with_header("if-none-match", &etag),
+        ),
+        (
+            "v2 http_request unknown path (SPA fallback)",
+            get("/no/such/page"),
+        ),
+    ] {
+        let (_, instructions) = client.http_request_version(&request, Some(2)).unwrap();
+        rows.push((label.into(), instructions.unwrap_or_default()));
+    }
+
     let request = GatewayRequest::get("/big.bin").with_header("host", "x.icp0.io");
     let (response, _) = client.http_request(&request).unwrap();
     if let Some(asset_server::types::StreamingStrategy::Callback { token, .. }) =

@@ -228,7 +228,7 @@ fn switch_in_place(wasm: &[u8], cbor: bool) {
     // Batch ids continue after the old canister's: none is handed out twice.
     let fresh: Nat = client.create_batch(client.controller()).unwrap();
     assert!(
-        fresh >= Nat::from(3u8),
+        fresh >= 3u8,
         "batch id {fresh} reused an old one"
     );
 }

@@ -17,6 +17,12 @@
 //! `tamper` is a demonstration and test switch: it flips one byte of the
 //! body for one path after the canister answered and before verification,
 //! to show that the gateway refuses altered content.
+//!
+//! The canister's host is either the gateway's own ([`Gateway::new`]) or
+//! one that a local replica endpoint also serves
+//! ([`Gateway::over_replica`]): one host behind two doors, so what a user
+//! uploads through the endpoint (`icx-asset --replica ...`) is served here
+//! with the next request.
 
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -30,6 +36,7 @@ use asset_testkit::{GatewayRequest, GatewayResponse, Verifier};
 use candid::Principal;
 use serde_bytes::ByteBuf;
 use wasm_host::Host;
+use wasm_host::replica::Replica;
 
 use crate::transport::{HostCalls, query_typed};
 
@@ -73,8 +80,49 @@ pub struct Served {
     pub instructions: u64,
 }
 
+/// Where the canister the gateway serves runs.
+enum Canister {
+    /// A host of the gateway's own.
+    Own(Host),
+    /// A host the replica endpoint serves too; reached between its
+    /// requests, so a call and a gateway request never interleave.
+    Replica {
+        replica: Arc<Replica>,
+        canister_id: Principal,
+    },
+}
+
+impl Canister {
+    /// Runs `fetch` on the host at the current time (the host's clock does
+    /// not move on its own, and certificates must be signed at "now" or the
+    /// verifier rejects them as stale); the time it ran at, for the
+    /// verifier.
+    fn fetch(&mut self, request: &GatewayRequest) -> (Result<(GatewayResponse, u64), String>, u64) {
+        match self {
+            Canister::Own(host) => {
+                host.set_time(now_ns());
+                (fetch(host, request), host.time())
+            }
+            // The replica sets its own clock, which never goes backwards.
+            Canister::Replica {
+                replica,
+                canister_id,
+            } => replica
+                .with_host(canister_id, |host| (fetch(host, request), host.time()))
+                .unwrap_or_else(|| {
+                    (
+                        Err(format!(
+                            "the replica no longer hosts canister {canister_id}"
+                        )),
+                        now_ns(),
+                    )
+                }),
+        }
+    }
+}
+
 pub struct Gateway {
-    host: Host,
+    canister: Canister,
     verifier: Verifier,
     tamper: Option<String>,
 }
@@ -83,35 +131,51 @@ impl Gateway {
     /// A gateway for the canister installed on `host`. `tamper`: see the
     /// module documentation.
     pub fn new(host: Host, tamper: Option<String>) -> Self {
-        let verifier = Verifier {
-            canister_id: host.canister_id().as_slice().to_vec(),
-            root_key_der: host.root_key_der(),
-        };
+        let verifier = verifier(host.canister_id(), host.root_key_der());
         Self {
-            host,
+            canister: Canister::Own(host),
             verifier,
             tamper,
         }
     }
 
-    /// The host back, e.g. to upload more after serving.
-    pub fn into_host(self) -> Host {
-        self.host
+    /// A gateway for `canister_id` as hosted by `replica`, whose calls
+    /// (uploads included) change what this gateway serves at once.
+    pub fn over_replica(
+        replica: Arc<Replica>,
+        canister_id: Principal,
+        tamper: Option<String>,
+    ) -> Self {
+        let verifier = verifier(canister_id, replica.root_key_der());
+        Self {
+            canister: Canister::Replica {
+                replica,
+                canister_id,
+            },
+            verifier,
+            tamper,
+        }
+    }
+
+    /// The host back, e.g. to upload more after serving; `None` when the
+    /// host belongs to a replica endpoint.
+    pub fn into_host(self) -> Option<Host> {
+        match self.canister {
+            Canister::Own(host) => Some(host),
+            Canister::Replica { .. } => None,
+        }
     }
 
     /// Serves one request: method, path with query, and headers as the
     /// client sent them (including `Host`).
     pub fn handle(&mut self, method: &str, url: &str, headers: Vec<(String, String)>) -> Served {
-        // The host's clock does not move on its own; certificates must be
-        // signed at "now" or the verifier rejects them as stale.
-        let now = now_ns();
-        self.host.set_time(now);
         let request = GatewayRequest {
             method: method.to_string(),
             url: url.to_string(),
             headers,
         };
-        let (mut response, instructions) = match self.fetch(&request) {
+        let (fetched, now) = self.canister.fetch(&request);
+        let (mut response, instructions) = match fetched {
             Ok(fetched) => fetched,
             Err(reason) => {
                 return Served {
@@ -155,39 +219,39 @@ impl Gateway {
             instructions,
         }
     }
+}
 
-    /// The `http_request` query and every streaming callback, assembled as
-    /// a gateway does.
-    fn fetch(&mut self, request: &GatewayRequest) -> Result<(GatewayResponse, u64), String> {
-        let mut calls = HostCalls::new(&mut self.host, Principal::anonymous());
-        let args = HttpRequest {
-            method: request.method.clone(),
-            url: request.url.clone(),
-            headers: request.headers.clone(),
-            body: ByteBuf::new(),
-            certificate_version: None,
-        };
-        let (response, used): (HttpResponse, _) = query_typed(&mut calls, "http_request", args)?;
-        let mut instructions = used.unwrap_or_default();
-        let mut body = response.body.into_vec();
-        let mut token = response
-            .streaming_strategy
-            .map(|StreamingStrategy::Callback { token, .. }| token);
-        while let Some(next) = token {
-            let (chunk, used): (Option<StreamingCallbackHttpResponse>, _) =
-                query_typed(&mut calls, "http_request_streaming_callback", next)?;
-            instructions += used.unwrap_or_default();
-            let chunk = chunk.ok_or("the streaming callback returned no chunk")?;
-            body.extend_from_slice(&chunk.body);
-            token = chunk.token;
-        }
-        let response = GatewayResponse {
-            status: response.status_code,
-            headers: response.headers,
-            body,
-        };
-        Ok((response, instructions))
+/// The `http_request` query and every streaming callback, assembled as a
+/// gateway does, with the instructions they used.
+fn fetch(host: &mut Host, request: &GatewayRequest) -> Result<(GatewayResponse, u64), String> {
+    let mut calls = HostCalls::new(host, Principal::anonymous());
+    let args = HttpRequest {
+        method: request.method.clone(),
+        url: request.url.clone(),
+        headers: request.headers.clone(),
+        body: ByteBuf::new(),
+        certificate_version: None,
+    };
+    let (response, used): (HttpResponse, _) = query_typed(&mut calls, "http_request", args)?;
+    let mut instructions = used.unwrap_or_default();
+    let mut body = response.body.into_vec();
+    let mut token = response
+        .streaming_strategy
+        .map(|StreamingStrategy::Callback { token, .. }| token);
+    while let Some(next) = token {
+        let (chunk, used): (Option<StreamingCallbackHttpResponse>, _) =
+            query_typed(&mut calls, "http_request_streaming_callback", next)?;
+        instructions += used.unwrap_or_default();
+        let chunk = chunk.ok_or("the streaming callback returned no chunk")?;
+        body.extend_from_slice(&chunk.body);
+        token = chunk.token;
     }
+    let response = GatewayResponse {
+        status: response.status_code,
+        headers: response.headers,
+        body,
+    };
+    Ok((response, instructions))
 }
 
 /// Serves HTTP on `listener` until `stop` is set, calling `log` with one
@@ -260,6 +324,13 @@ fn tamper(body: &mut Vec<u8>) {
     } else {
         let middle = body.len() / 2;
         body[middle] ^= 0x01;
+    }
+}
+
+fn verifier(canister_id: Principal, root_key_der: Vec<u8>) -> Verifier {
+    Verifier {
+        canister_id: canister_id.as_slice().to_vec(),
+        root_key_der,
     }
 }
 

@@ -1,13 +1,23 @@
 //! Setting up a preview: a fresh in-process host with the canister
-//! installed and a site uploaded, ready to hand to the [`Gateway`].
+//! installed and a site uploaded, then handed to a local replica endpoint
+//! so that the [`Gateway`] and users' agents (`icx-asset`,
+//! `@dfinity/assets`) reach the same canister.
+//!
+//! Who may upload through the endpoint: the principals named with
+//! `--controller`, made controllers of the canister (which may do
+//! everything, as the identity that deploys does on dfx's local replica).
+//! Nobody else, and never the anonymous principal: the preview does not
+//! hand out permissions the canister would refuse on the IC.
 //!
 //! [`Gateway`]: crate::gateway::Gateway
 
 use std::path::Path;
+use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use asset_server::types::AssetCanisterArgs;
 use candid::Principal;
+use wasm_host::replica::Replica;
 use wasm_host::{CompiledModule, Host};
 
 use crate::site::{big_file, sample_dir};
@@ -59,9 +69,56 @@ pub fn upload_to_host(
     upload(&mut HostCalls::new(host, controller()), files, progress)
 }
 
+/// A principal named on the command line as an uploader; the anonymous
+/// principal is refused, since the canister never lets it write.
+pub fn parse_controller(text: &str) -> Result<Principal, String> {
+    let principal = Principal::from_text(text)
+        .map_err(|e| format!("--controller {text:?}: not a principal: {e}"))?;
+    if principal == Principal::anonymous() {
+        return Err(format!(
+            "--controller {text}: the anonymous principal cannot upload; \
+             name your identity's principal (dfx identity get-principal)"
+        ));
+    }
+    Ok(principal)
+}
+
+/// Moves `host` into a replica endpoint on 127.0.0.1:`port` (0: a free
+/// port) after making each of `controllers` a controller of its canister;
+/// the endpoint and the canister id, for [`Gateway::over_replica`].
+///
+/// [`Gateway::over_replica`]: crate::gateway::Gateway::over_replica
+pub fn serve_on_replica(
+    mut host: Host,
+    port: u16,
+    controllers: &[Principal],
+) -> Result<(Arc<Replica>, Principal), String> {
+    for controller in controllers {
+        host.add_controller(*controller);
+    }
+    let replica = Replica::start_on(&format!("127.0.0.1:{port}"))
+        .map_err(|e| format!("starting the replica endpoint on 127.0.0.1:{port}: {e}"))?;
+    let canister_id = replica.add_canister(host);
+    Ok((Arc::new(replica), canister_id))
+}
+
 pub fn now_ns() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_nanos() as u64)
         .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn controllers_must_be_principals_and_never_anonymous() {
+        let text = "igwim-avl5g-jebpg-7ahby-dsvhu-vmbhx-gd4up-vngnn-sajww-nei5e-bqe";
+        assert_eq!(parse_controller(text).unwrap().to_text(), text);
+        let anonymous = parse_controller("2vxsx-fae").unwrap_err();
+        assert!(anonymous.contains("anonymous"), "{anonymous}");
+        assert!(parse_controller("not-a-principal").is_err());
+    }
 }

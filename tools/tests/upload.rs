@@ -61,7 +61,8 @@ fn served(host: Host, path: &str) -> (Host, Vec<u8>) {
         String::from_utf8_lossy(&reply.body)
     );
     assert_eq!(reply.verdict, Verdict::Verified, "{path}");
-    (gateway.into_host(), reply.body)
+    let host = gateway.into_host().expect("the gateway owns its host");
+    (host, reply.body)
 }
 
 #[test]

@@ -1,6 +1,8 @@
-//! `preview [DIR] [--port N] [--tamper PATH]`: runs the canister in-process,
-//! uploads DIR (default: the sample site in `assets/` plus a generated
-//! 5 MiB file) and serves it on 127.0.0.1 through a verifying gateway.
+//! `preview [DIR] [--port N] [--replica-port N] [--controller PRINCIPAL]...
+//! [--tamper PATH]`: runs the canister in-process, uploads DIR (default: the
+//! sample site in `assets/` plus a generated 5 MiB file) and serves it on
+//! 127.0.0.1 through a verifying gateway, and to agents through a local
+//! replica endpoint over the same host.
 
 use std::net::TcpListener;
 use std::path::PathBuf;
@@ -10,37 +12,59 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use asset_tools::gateway::{Gateway, serve};
 use asset_tools::pocket_preview;
-use asset_tools::preview::{compile, install, site_files, upload_to_host};
+use asset_tools::preview::{
+    compile, install, parse_controller, serve_on_replica, site_files, upload_to_host,
+};
 use asset_tools::site::{read_wasm, wasm_path};
 use asset_tools::upload::Progress;
+use candid::Principal;
 
-const USAGE: &str = "usage: preview [DIR] [--port N] [--tamper PATH]
+const USAGE: &str =
+    "usage: preview [DIR] [--port N] [--replica-port N] [--controller PRINCIPAL]... [--tamper PATH]
 
-  DIR            site to serve (default: assets/ plus a generated big/sample.bin)
-  --port N       port on 127.0.0.1 (default: a free one)
-  --tamper PATH  demonstration/test only: flip a byte of PATH's body after the
-                 canister answers, so the gateway must refuse it with 503";
+  DIR                     site to serve (default: assets/ plus a generated big/sample.bin)
+  --port N                gateway port on 127.0.0.1 (default: a free one)
+  --replica-port N        replica endpoint port on 127.0.0.1, for icx-asset --replica
+                          and @dfinity/agent (default: a free one)
+  --controller PRINCIPAL  make PRINCIPAL a controller of the canister, so it may
+                          upload through the replica endpoint (repeatable), e.g.
+                          --controller $(dfx identity get-principal)
+  --tamper PATH           demonstration/test only: flip a byte of PATH's body after the
+                          canister answers, so the gateway must refuse it with 503";
 
 struct Args {
     dir: Option<PathBuf>,
     port: u16,
+    replica_port: u16,
+    controllers: Vec<Principal>,
     tamper: Option<String>,
+}
+
+fn port(flag: &str, value: Option<String>) -> Result<u16, String> {
+    let value = value.ok_or_else(|| format!("{flag} needs a number"))?;
+    value
+        .parse()
+        .map_err(|_| format!("{flag} {value:?}: not a port number"))
 }
 
 fn parse_args() -> Result<Args, String> {
     let mut args = Args {
         dir: None,
         port: 0,
+        replica_port: 0,
+        controllers: Vec::new(),
         tamper: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
         match arg.as_str() {
-            "--port" => {
-                let value = it.next().ok_or("--port needs a number")?;
-                args.port = value
-                    .parse()
-                    .map_err(|_| format!("--port {value:?}: not a port number"))?;
+            "--port" => args.port = port("--port", it.next())?,
+            "--replica-port" => args.replica_port = port("--replica-port", it.next())?,
+            "--controller" => {
+                let text = it
+                    .next()
+                    .ok_or("--controller needs a principal: $(dfx identity get-principal)")?;
+                args.controllers.push(parse_controller(&text)?);
             }
             "--tamper" => {
                 let path = it
@@ -78,16 +102,29 @@ fn run() -> Result<(), String> {
     let listener = TcpListener::bind(("127.0.0.1", args.port))
         .map_err(|e| format!("binding 127.0.0.1:{}: {e}", args.port))?;
     let port = listener.local_addr().map_err(|e| e.to_string())?.port();
+    // One host behind both doors: the gateway reads what agents upload.
+    let (replica, canister_id) = serve_on_replica(host, args.replica_port, &args.controllers)?;
     if let Some(path) = &args.tamper {
         println!("Tampering with {path} (demonstration): expect 503 for it");
     }
     println!("Preview: http://127.0.0.1:{port}/  (Ctrl-C to stop)");
+    println!("Replica: {}  canister {canister_id}", replica.url());
+    if args.controllers.is_empty() {
+        println!("  To upload through it, restart with --controller $(dfx identity get-principal)");
+    } else {
+        let names: Vec<String> = args.controllers.iter().map(|p| p.to_text()).collect();
+        println!("  Controllers, who may upload: {}", names.join(", "));
+        println!(
+            "  icx-asset --replica {} --pem identity.pem sync {canister_id} ./dist",
+            replica.url()
+        );
+    }
 
     let stop = Arc::new(AtomicBool::new(false));
     let on_signal = Arc::clone(&stop);
     ctrlc::set_handler(move || on_signal.store(true, Ordering::SeqCst))
         .map_err(|e| format!("installing the Ctrl-C handler: {e}"))?;
-    let gateway = Gateway::new(host, args.tamper);
+    let gateway = Gateway::over_replica(replica, canister_id, args.tamper);
     serve(listener, gateway, stop, &mut |line| println!("{line}"))?;
     println!("Preview stopped.");
     Ok(())
@@ -98,6 +135,13 @@ fn run() -> Result<(), String> {
 fn run_on_pocket_ic(args: &Args, files: &[asset_tools::upload::LocalFile]) -> Result<(), String> {
     if args.tamper.is_some() {
         return Err("--tamper works only with our in-process gateway; unset POCKET_IC_BIN".into());
+    }
+    if args.replica_port != 0 || !args.controllers.is_empty() {
+        return Err(
+            "--replica-port and --controller work only with our in-process replica endpoint; \
+             unset POCKET_IC_BIN"
+                .into(),
+        );
     }
     let mut preview =
         pocket_preview::start(read_wasm(&wasm_path())?, files, args.port, Progress::Auto)?;

@@ -8,9 +8,10 @@ use asset_server::error::AssetError;
 use asset_server::server::Reopened;
 use asset_server::store::layout::{self, Contents, LAYOUT_VERSION};
 use asset_server::store::{AssetRecord, Counters, EncodingRecord};
+use asset_testkit::GatewayRequest;
 use ic_stable_structures::memory_manager::{MemoryId, MemoryManager};
 use ic_stable_structures::{Memory, StableBTreeMap, StableCell, VectorMemory};
-use support::{Harness, sample_site, sha256};
+use support::{GATEWAY_HOST, Harness, sample_site, sha256};
 
 fn bytes_of(memory: &VectorMemory) -> Vec<u8> {
     memory.borrow().clone()
@@ -87,6 +88,21 @@ fn stores_of_layout_version_0_are_migrated_and_keep_their_assets() {
             },
         );
         assets.insert("/index.html".into(), record);
+        // A body of two chunks, stored before chunks were hashed one by one.
+        chunks.insert(1, b"first half, ".to_vec());
+        chunks.insert(2, b"second half".to_vec());
+        let mut record = AssetRecord::new("text/plain".into());
+        record.encodings.insert(
+            "identity".into(),
+            EncodingRecord {
+                sha256: sha256(b"first half, second half"),
+                length: 23,
+                modified: 1,
+                chunks: vec![1, 2],
+                chunk_table: Vec::new(),
+            },
+        );
+        assets.insert("/two.txt".into(), record);
     }
     assert_eq!(layout::inspect(&memory), Contents::Ours { version: 0 });
 
@@ -97,6 +113,14 @@ fn stores_of_layout_version_0_are_migrated_and_keep_their_assets() {
     h.memory = memory.clone();
     h.certified_data = h.server.certified_root();
     assert_eq!(h.get_verified("/").body, body);
+    let request = GatewayRequest::get("/").with_header("host", GATEWAY_HOST);
+    assert_eq!(h.get_verified_v2(&request).body, body);
+    // Its chunks were never hashed one by one, so v2 cannot certify them
+    // as 206 answers: a v2 request gets the v1 answer, which verifies.
+    let request = GatewayRequest::get("/two.txt").with_header("host", GATEWAY_HOST);
+    let answer = h.http_request_version(&request, Some(2));
+    assert!(answer.streaming_strategy.is_some(), "served as under v1");
+    assert_eq!(h.get_verified("/two.txt").body, b"first half, second half");
     assert_eq!(
         layout::inspect(&memory),
         Contents::Ours {

@@ -93,6 +93,7 @@ fn ic_asset_prepares_a_sync_for_proposal_and_only_its_evidence_commits_it(wasm: 
     site::write(&site_dir, &first).expect("writing the site");
     sync(&controller, canister, &site_dir);
     check::check_site(&replica, &controller, canister, &first, &[]);
+    let before = list(&controller, canister);
 
     // The proposer may only prepare; the committer stands for governance.
     let proposer = Client::connect(&replica.url(), secp256k1_identity(32)).expect("agent");
@@ -121,7 +122,7 @@ fn ic_asset_prepares_a_sync_for_proposal_and_only_its_evidence_commits_it(wasm: 
         "the canister's evidence for batch {batch_id} differs from the one ic-asset computes locally"
     );
 
-    // The canister's own answer, asked again one step at a time, is the same.
+    // Asked directly, the canister answers with the same evidence.
     let computed = loop {
         let reply = proposer
             .update(
@@ -139,10 +140,6 @@ fn ic_asset_prepares_a_sync_for_proposal_and_only_its_evidence_commits_it(wasm: 
         }
     };
     assert_eq!(hex(&computed), local_evidence);
-
-    // Proposing changes nothing that is served.
-    let before = list(&controller, canister);
-    check::check_site(&replica, &controller, canister, &first, &[]);
 
     // Preparing does not include committing.
     let refused = commit(&proposer, canister, &batch_id, &evidence);
@@ -174,8 +171,9 @@ fn ic_asset_prepares_a_sync_for_proposal_and_only_its_evidence_commits_it(wasm: 
     assert_eq!(
         list(&controller, canister),
         before,
-        "refused commits changed the assets"
+        "preparing, proposing or the refused commits changed the assets"
     );
+    // Nor what is served.
     check::check_site(&replica, &controller, canister, &first, &[]);
 
     // The evidence commits it: every file of the new version verifies.

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Installs the real clients the tests run, pinned, from their registries,
-# into target/clients (kept between runs; `cargo clean` removes it). Run by
-# scripts/test.sh; the client tests say SKIPPED for a client that is not
-# installed. The versions here are the ones tests/clients/src/lib.rs names.
+# Installs the real clients the tests run, pinned, from their registries:
+# icx-asset into target/clients (kept between runs; `cargo clean` removes
+# it), the npm packages into tests/clients/node/node_modules (gitignored).
+# Run by scripts/test.sh; the icx-asset test says SKIPPED if icx-asset is
+# not installed, the Node test only if there is no node. The versions here
+# are the ones tests/clients/src/lib.rs names.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,3 +16,23 @@ if [ ! -x "$root/bin/icx-asset" ]; then
     --root "$root" --target-dir target/clients/build icx-asset
 fi
 echo "icx-asset: $("$root/bin/icx-asset" --version) at $root/bin/icx-asset"
+
+# @dfinity/assets and @dfinity/agent from npm, exactly as
+# tests/clients/node/package-lock.json pins them, into
+# tests/clients/node/node_modules (reinstalled when the lock changes).
+# Without node the Node test says SKIPPED; with node, a failed install fails
+# here, and so does scripts/test.sh.
+node_dir=tests/clients/node
+if command -v node >/dev/null; then
+  lock_hash=$(sha256sum "$node_dir/package-lock.json" | cut -d' ' -f1)
+  stamp="$node_dir/node_modules/.installed-from-lock"
+  if [ "$(cat "$stamp" 2>/dev/null)" != "$lock_hash" ]; then
+    echo "Installing the npm clients with npm ci into $node_dir/node_modules..."
+    (cd "$node_dir" && npm ci --no-audit --no-fund)
+    echo "$lock_hash" >"$stamp"
+  fi
+  version() { node -p "require('./$node_dir/node_modules/$1/package.json').version"; }
+  echo "@dfinity/assets $(version @dfinity/assets), @dfinity/agent $(version @dfinity/agent) on node $(node --version) in $node_dir/node_modules"
+else
+  echo "@dfinity/assets: SKIPPED (no node; install Node.js 20+ with npm)"
+fi

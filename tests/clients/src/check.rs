@@ -2,7 +2,9 @@
 //! served with its own body through `http_request` (fetched with a real
 //! agent, as a gateway does), verifies with `ic-response-verification`,
 //! and carries the config's headers; aliases follow the config; ignored and
-//! deleted files are not listed.
+//! deleted files are not listed. A client that reads no config
+//! ([`SiteConfig::None`]) gets the canister's defaults instead: no extra
+//! headers, every page aliased.
 
 use candid::{CandidType, Decode, Deserialize, Encode, Principal};
 use wasm_host::replica::Replica;
@@ -18,6 +20,15 @@ struct ListedAsset {
 #[derive(CandidType, Deserialize, Debug)]
 struct ListArguments {}
 
+/// Which rules the client uploaded the site with.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum SiteConfig {
+    /// `site::CONFIG`, read from `.ic-assets.json5` (ic-asset, icx-asset).
+    IcAssetsJson5,
+    /// None: the client reads no config file (`@dfinity/assets`).
+    None,
+}
+
 /// Every file is served with its own body, verifies, and carries the
 /// config's headers; aliases follow the config; ignored and deleted files
 /// are not listed.
@@ -27,6 +38,25 @@ pub fn check_site(
     canister: Principal,
     files: &Files,
     deleted: &[String],
+) {
+    check_site_with(
+        replica,
+        client,
+        canister,
+        files,
+        deleted,
+        SiteConfig::IcAssetsJson5,
+    );
+}
+
+/// [`check_site`] for a site uploaded with `config`.
+pub fn check_site_with(
+    replica: &Replica,
+    client: &Client,
+    canister: Principal,
+    files: &Files,
+    deleted: &[String],
+    config: SiteConfig,
 ) {
     let verifier = verifier(canister, replica.root_key_der());
     let mut failures = Vec::new();
@@ -55,6 +85,12 @@ pub fn check_site(
             continue;
         }
         let (name, value) = site::SITE_HEADER;
+        if config == SiteConfig::None {
+            if let Some(value) = response.header(name) {
+                failures.push(format!("{key}: header {name} is {value:?} with no config"));
+            }
+            continue;
+        }
         if response.header(name) != Some(value) {
             failures.push(format!(
                 "{key}: header {name} is {:?}",
@@ -96,6 +132,11 @@ pub fn check_site(
     if files.contains_key("/about.html") {
         aliases.push(("/about", "/about.html"));
     }
+    let unaliased = site::UNALIASED.trim_end_matches(".html");
+    if config == SiteConfig::None {
+        // Without the config's `enable_aliasing: false`, the default holds.
+        aliases.push((unaliased, site::UNALIASED));
+    }
     for (alias, key) in aliases {
         let request = gateway_request(canister, alias);
         match client.fetch(canister, &request) {
@@ -109,12 +150,15 @@ pub fn check_site(
             Err(e) => failures.push(format!("alias {alias}: {e}")),
         }
     }
-    let unaliased = site::UNALIASED.trim_end_matches(".html");
     match client.fetch(canister, &gateway_request(canister, unaliased)) {
-        Ok(response) if response.body == files[site::UNALIASED] => failures.push(format!(
-            "{unaliased} serves {} although the config disables its aliases",
-            site::UNALIASED
-        )),
+        Ok(response)
+            if config == SiteConfig::IcAssetsJson5 && response.body == files[site::UNALIASED] =>
+        {
+            failures.push(format!(
+                "{unaliased} serves {} although the config disables its aliases",
+                site::UNALIASED
+            ))
+        }
         _ => {}
     }
     // What the canister lists: exactly the site, nothing ignored or deleted.

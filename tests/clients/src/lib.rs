@@ -36,6 +36,28 @@ pub mod versions {
             })
     }
 
+    /// `@dfinity/assets` from npm (its `AssetManager`), on `@dfinity/agent`
+    /// of the exact same version, as its peer dependencies require: 3.4.3
+    /// is the newest of both. Pinned in `tests/clients/node/package.json`
+    /// and its `package-lock.json`, installed by `npm ci`.
+    pub const ASSETS_JS: &str = "3.4.3";
+    pub const AGENT_JS: &str = "3.4.3";
+
+    /// The npm packages the Node test runs and their pinned versions.
+    pub const NODE_PACKAGES: &[(&str, &str)] = &[
+        ("@dfinity/assets", ASSETS_JS),
+        ("@dfinity/agent", AGENT_JS),
+        ("@dfinity/candid", AGENT_JS),
+        ("@dfinity/identity", AGENT_JS),
+        ("@dfinity/principal", AGENT_JS),
+    ];
+
+    /// `tests/clients/node`: the script, `package.json`, its lock, and the
+    /// `node_modules` that `scripts/install-clients.sh` installs there.
+    pub fn node_dir() -> std::path::PathBuf {
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("node")
+    }
+
     /// `name version` pairs that must appear in `Cargo.lock`.
     pub const LOCKED: &[(&str, &str)] = &[("ic-asset", IC_ASSET), ("ic-agent", IC_AGENT)];
 }

@@ -151,20 +151,35 @@ pub fn second_version() -> (Files, Vec<String>) {
 /// Writes `files`, the config and the ignored files under `dir`,
 /// replacing what was there.
 pub fn write(dir: &Path, files: &Files) -> std::io::Result<()> {
-    if dir.exists() {
-        std::fs::remove_dir_all(dir)?;
-    }
-    std::fs::create_dir_all(dir)?;
+    write_files(dir, files)?;
     std::fs::write(dir.join(".ic-assets.json5"), CONFIG)?;
     let ignored = IGNORED
         .iter()
         .map(|k| (k.to_string(), b"must never be uploaded\n".to_vec()));
-    for (key, body) in files.clone().into_iter().chain(ignored) {
-        let path = dir.join(key.trim_start_matches('/'));
-        std::fs::create_dir_all(path.parent().expect("every key has a directory"))?;
-        std::fs::write(path, body)?;
+    for (key, body) in ignored {
+        write_file(dir, &key, &body)?;
     }
     Ok(())
+}
+
+/// Writes only `files` under `dir`, replacing what was there: the site for
+/// a client that reads no config (`@dfinity/assets`), so it has neither
+/// `.ic-assets.json5` nor files that config would have it ignore.
+pub fn write_files(dir: &Path, files: &Files) -> std::io::Result<()> {
+    if dir.exists() {
+        std::fs::remove_dir_all(dir)?;
+    }
+    std::fs::create_dir_all(dir)?;
+    for (key, body) in files {
+        write_file(dir, key, body)?;
+    }
+    Ok(())
+}
+
+fn write_file(dir: &Path, key: &str, body: &[u8]) -> std::io::Result<()> {
+    let path = dir.join(key.trim_start_matches('/'));
+    std::fs::create_dir_all(path.parent().expect("every key has a directory"))?;
+    std::fs::write(path, body)
 }
 
 fn page(title: &str, text: &str) -> String {

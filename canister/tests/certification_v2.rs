@@ -125,6 +125,15 @@ fn removing_index_html_moves_the_fallback_to_404() {
 }
 
 #[test]
+fn a_lowercase_get_is_a_get() {
+    // As under v1: @dfinity/assets' `isCertified` asks with `get`.
+    let h = site_harness();
+    let response = h.get_verified_v2(&request("get", "/app.js"));
+    assert_eq!(response.status, 200);
+    assert_eq!(response.body, h.get_verified_v2(&get("/app.js")).body);
+}
+
+#[test]
 fn other_methods_get_a_certified_405_on_known_and_unknown_paths() {
     let h = site_harness();
     for url in ["/app.js", "/", "/nowhere"] {

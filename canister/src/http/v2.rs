@@ -47,7 +47,8 @@ pub fn http_request<M: Memory>(
         Some(_) => Scope::Exact(path.clone()),
         None => Scope::Fallback,
     };
-    if request.method != "GET" && request.method != "HEAD" {
+    // Any case, as under v1 (`mod.rs`).
+    if !request.method.eq_ignore_ascii_case("GET") && !request.method.eq_ignore_ascii_case("HEAD") {
         return Some(responder.error(405, &scope, &path));
     }
     if !parsed {

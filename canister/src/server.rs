@@ -13,7 +13,9 @@ use serde_bytes::ByteBuf;
 
 use crate::access::{self, Caller};
 use crate::aliases::{alias_targets, aliases_of};
-use crate::certification::{CertifiedTree, Scope, fallback_certifications, path_certifications};
+use crate::certification::{
+    CertifiedTree, Scope, fallback_certifications, normalized, path_certifications,
+};
 use crate::error::{AssetError, Result};
 use crate::http::{self, QueryContext};
 use crate::import::{self, Imported, SavedForm};
@@ -301,6 +303,9 @@ impl<M: Memory> AssetServer<M> {
                     .as_ref()
                     .and_then(|(_, record)| certified_encoding(record).map(|(_, e)| e.sha256));
                 self.tree.v1.set(&path, hash);
+                if normalized(&path) != path {
+                    continue; // v2 answers such a path as its normal form
+                }
                 let certifications = found
                     .map(|(_, record)| path_certifications(&record))
                     .unwrap_or_default();
@@ -334,9 +339,11 @@ impl<M: Memory> AssetServer<M> {
             let hash = encoding.sha256;
             let certifications = path_certifications(&record);
             self.tree.v1.set(&key, Some(hash));
-            self.tree
-                .v2
-                .replace(&Scope::Exact(key.clone()), certifications.clone());
+            if normalized(&key) == key {
+                self.tree
+                    .v2
+                    .replace(&Scope::Exact(key.clone()), certifications.clone());
+            }
             if !record.aliased() {
                 continue;
             }
@@ -357,9 +364,11 @@ impl<M: Memory> AssetServer<M> {
             if self.tree.v1.get(&alias).is_none() {
                 let (hash, certifications) = &claimed[&key];
                 self.tree.v1.set(&alias, Some(*hash));
-                self.tree
-                    .v2
-                    .replace(&Scope::Exact(alias), certifications.iter().copied());
+                if normalized(&alias) == alias {
+                    self.tree
+                        .v2
+                        .replace(&Scope::Exact(alias), certifications.iter().copied());
+                }
             }
         }
         self.recertify_fallback();

@@ -19,7 +19,7 @@ pub use responses::{
     error_head, etag, fallback_certifications, path_certifications, sha256,
 };
 pub use v1::{FALLBACK_PATH, V1Tree};
-pub use v2::{Scope, V2Tree};
+pub use v2::{Scope, V2Tree, normalized};
 
 use ic_certified_map::{Hash, HashTree, fork, fork_hash};
 use ic_http_certification::HttpCertification;

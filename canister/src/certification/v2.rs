@@ -9,6 +9,19 @@ use ic_http_certification::{
     HttpCertification, HttpCertificationPath, HttpCertificationTree, HttpCertificationTreeEntry,
 };
 
+/// The path as the v2 tree (and so the verifier) sees it: empty segments
+/// dropped, a trailing slash kept (`///` is `/`, `/a//b/` is `/a/b/`). Only
+/// such paths get exact entries; a request for `/a//b` is answered as
+/// `/a/b` under v2.
+pub fn normalized(path: &str) -> String {
+    let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    let mut normal = format!("/{}", segments.join("/"));
+    if path.ends_with('/') && !segments.is_empty() {
+        normal.push('/');
+    }
+    normal
+}
+
 /// Where in the tree a response is certified.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Scope {
@@ -80,6 +93,19 @@ mod tests {
 
     fn certification(n: u8) -> HttpCertification {
         HttpCertification::response_only_prehashed([0; 32], [n; 32])
+    }
+
+    #[test]
+    fn normalized_paths_drop_empty_segments_and_keep_a_trailing_slash() {
+        for (path, normal) in [
+            ("/", "/"),
+            ("///", "/"),
+            ("/a//b", "/a/b"),
+            ("//a/b//", "/a/b/"),
+            ("/a b/c.js", "/a b/c.js"),
+        ] {
+            assert_eq!(normalized(path), normal, "{path}");
+        }
     }
 
     #[test]

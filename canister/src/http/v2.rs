@@ -13,7 +13,7 @@ use super::range::{self, Ask};
 use super::url::{UrlError, request_path};
 use super::{QueryContext, header_values, read_chunk};
 use crate::certification::{
-    CertifiedTree, Head, Part, Scope, asset_head, certify, error_body, error_head,
+    CertifiedTree, Head, Part, Scope, asset_head, certify, error_body, error_head, normalized,
 };
 use crate::lookup::{Fallback, fallback, negotiated_encoding, resolve};
 use crate::store::{AssetRecord, Stores};
@@ -29,7 +29,7 @@ pub fn http_request<M: Memory>(
 ) -> Option<HttpResponse> {
     let responder = Responder { tree, context };
     let (path, parsed) = match request_path(&request.url) {
-        Ok(path) => (path, true),
+        Ok(path) => (normalized(&path), true),
         // The verifier reads such a path with the bad escape left as it
         // is; our 400 is certified for it under the root wildcard.
         Err(UrlError::BadEscape) => match lenient_path(&request.url) {

@@ -17,8 +17,8 @@ if [ ! -x "$root/bin/icx-asset" ]; then
 fi
 echo "icx-asset: $("$root/bin/icx-asset" --version) at $root/bin/icx-asset"
 
-# @dfinity/assets and @dfinity/agent from npm, exactly as
-# tests/clients/node/package-lock.json pins them, into
+# @dfinity/assets, @dfinity/agent and icp-cli (@icp-sdk/icp-cli-linux-x64)
+# from npm, exactly as tests/clients/node/package-lock.json pins them, into
 # tests/clients/node/node_modules (reinstalled when the lock changes).
 # Without node the Node test says SKIPPED; with node, a failed install fails
 # here, and so does scripts/test.sh.
@@ -33,6 +33,7 @@ if command -v node >/dev/null; then
   fi
   version() { node -p "require('./$node_dir/node_modules/$1/package.json').version"; }
   echo "@dfinity/assets $(version @dfinity/assets), @dfinity/agent $(version @dfinity/agent) on node $(node --version) in $node_dir/node_modules"
+  echo "icp-cli: $("$node_dir/node_modules/@icp-sdk/icp-cli-linux-x64/bin/icp" --version) in $node_dir/node_modules"
 else
-  echo "@dfinity/assets: SKIPPED (no node; install Node.js 20+ with npm)"
+  echo "@dfinity/assets and icp-cli: SKIPPED (no node; install Node.js 20+ with npm)"
 fi

@@ -67,6 +67,20 @@ pub fn ed25519_identity(seed: u8) -> ic_agent::identity::BasicIdentity {
     ic_agent::identity::BasicIdentity::from_raw_key(&[seed; 32])
 }
 
+/// A PKCS#8 PEM of the Ed25519 key `ed25519_identity(seed)` uses, as
+/// `dfx identity export` writes one.
+pub fn ed25519_pem(seed: u8) -> String {
+    const PKCS8_PREFIX: [u8; 16] = [
+        0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04,
+        0x20,
+    ];
+    let mut der = PKCS8_PREFIX.to_vec();
+    der.extend_from_slice(&[seed; 32]);
+    use base64::Engine as _;
+    let body = base64::engine::general_purpose::STANDARD.encode(der);
+    format!("-----BEGIN PRIVATE KEY-----\n{body}\n-----END PRIVATE KEY-----\n")
+}
+
 /// A secp256k1 identity (dfx's current default) from a fixed seed.
 pub fn secp256k1_identity(seed: u8) -> ic_agent::identity::Secp256k1Identity {
     let key = k256::SecretKey::from_slice(&[seed; 32]).expect("a valid secp256k1 scalar");

@@ -50,7 +50,17 @@ pub mod versions {
         ("@dfinity/candid", AGENT_JS),
         ("@dfinity/identity", AGENT_JS),
         ("@dfinity/principal", AGENT_JS),
+        ("@icp-sdk/icp-cli-linux-x64", ICP_CLI),
     ];
+
+    /// DFINITY's `icp` CLI, the binary npm ships for Linux x64; 1.5.0 is
+    /// the newest. Pinned and installed with the packages above.
+    pub const ICP_CLI: &str = "1.5.0";
+
+    /// Where `npm ci` puts the `icp` binary.
+    pub fn icp_cli_binary() -> std::path::PathBuf {
+        node_dir().join("node_modules/@icp-sdk/icp-cli-linux-x64/bin/icp")
+    }
 
     /// `tests/clients/node`: the script, `package.json`, its lock, and the
     /// `node_modules` that `scripts/install-clients.sh` installs there.

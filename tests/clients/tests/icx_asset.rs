@@ -6,7 +6,9 @@
 use std::path::Path;
 use std::process::Command;
 
-use asset_clients::client::{Client, ed25519_identity, gateway_request, now_ns, verifier};
+use asset_clients::client::{
+    Client, ed25519_identity, ed25519_pem, gateway_request, now_ns, verifier,
+};
 use asset_clients::{check, harness, site, versions};
 use wasm_host::replica::Replica;
 
@@ -58,20 +60,6 @@ fn the_installed_icx_asset_is_the_pinned_version(_: &[u8]) {
         script.contains(&format!("ICX_ASSET_VERSION={}", versions::ICX_ASSET)),
         "scripts/install-clients.sh pins another icx-asset version"
     );
-}
-
-/// A PKCS#8 PEM of the Ed25519 key `ed25519_identity(seed)` uses, as
-/// `dfx identity export` writes one.
-fn ed25519_pem(seed: u8) -> String {
-    const PKCS8_PREFIX: [u8; 16] = [
-        0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04,
-        0x20,
-    ];
-    let mut der = PKCS8_PREFIX.to_vec();
-    der.extend_from_slice(&[seed; 32]);
-    use base64::Engine as _;
-    let body = base64::engine::general_purpose::STANDARD.encode(der);
-    format!("-----BEGIN PRIVATE KEY-----\n{body}\n-----END PRIVATE KEY-----\n")
 }
 
 /// Runs `icx-asset --replica <endpoint> --pem <pem> --ttl 5m <args>`.

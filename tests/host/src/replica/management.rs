@@ -9,10 +9,9 @@
 
 use candid::{CandidType, Decode, Encode, Nat, Principal};
 use ic_management_canister_types::{
-    CanisterIdRecord, CanisterInstallMode, CanisterSettings, CanisterStatusResult,
-    CanisterStatusType, CreateCanisterArgs, DefiniteCanisterSettings, InstallCodeArgs,
-    LogVisibility, MemoryMetrics, ProvisionalCreateCanisterWithCyclesArgs, QueryStats,
-    SnapshotVisibility, UpdateSettingsArgs,
+    CanisterIdRecord, CanisterInstallMode, CanisterSettings, CanisterStatusType,
+    CreateCanisterArgs, EnvironmentVariable, InstallCodeArgs, LogVisibility, MemoryMetrics,
+    ProvisionalCreateCanisterWithCyclesArgs, QueryStats, SnapshotVisibility, UpdateSettingsArgs,
 };
 
 use super::canisters::{Outcome, Reject, RejectCode, World, not_found, reject_of};
@@ -189,6 +188,44 @@ fn gunzip(module: &[u8]) -> Result<Vec<u8>, String> {
     Ok(out)
 }
 
+/// `canister_status`'s reply as a replica sends it today: the record of
+/// `ic-management-canister-types` 0.8 with the settings it lacks,
+/// `status_visibility` and `minimum_incoming_canister_call_cycles`.
+/// icp-cli 1.5 refuses a reply without them ("failed to decode call
+/// response"); older agents skip the fields they do not know.
+#[derive(CandidType)]
+struct CanisterStatusResult {
+    status: CanisterStatusType,
+    ready_for_migration: bool,
+    version: u64,
+    settings: DefiniteCanisterSettings,
+    module_hash: Option<Vec<u8>>,
+    memory_size: Nat,
+    memory_metrics: MemoryMetrics,
+    cycles: Nat,
+    reserved_cycles: Nat,
+    idle_cycles_burned_per_day: Nat,
+    query_stats: QueryStats,
+}
+
+#[derive(CandidType)]
+struct DefiniteCanisterSettings {
+    controllers: Vec<Principal>,
+    compute_allocation: Nat,
+    memory_allocation: Nat,
+    freezing_threshold: Nat,
+    reserved_cycles_limit: Nat,
+    log_visibility: LogVisibility,
+    log_memory_limit: Nat,
+    snapshot_visibility: SnapshotVisibility,
+    /// Same shape as the other visibilities.
+    status_visibility: SnapshotVisibility,
+    minimum_incoming_canister_call_cycles: Nat,
+    wasm_memory_limit: Nat,
+    wasm_memory_threshold: Nat,
+    environment_variables: Vec<EnvironmentVariable>,
+}
+
 fn status(host: &Host) -> CanisterStatusResult {
     let zero = || Nat::from(0u8);
     CanisterStatusResult {
@@ -204,6 +241,8 @@ fn status(host: &Host) -> CanisterStatusResult {
             log_visibility: LogVisibility::Controllers,
             log_memory_limit: zero(),
             snapshot_visibility: SnapshotVisibility::Controllers,
+            status_visibility: SnapshotVisibility::Controllers,
+            minimum_incoming_canister_call_cycles: zero(),
             wasm_memory_limit: Nat::from(3u64 << 30),
             wasm_memory_threshold: zero(),
             environment_variables: Vec::new(),

@@ -147,6 +147,17 @@ fn measure(wasm: Vec<u8>) -> Vec<(String, u64)> {
         let (_, instructions) = client.http_request_version(&request, Some(2)).unwrap();
         rows.push((label.into(), instructions.unwrap_or_default()));
     }
+    // A site with a 404 page answers unknown paths with it, status 404 (the
+    // reference has no 404 page: it still falls back to /index.html).
+    let page = site_file("/404.html", "text/html", "<h1>not found</h1>");
+    client.upload(admin, &[page], 1_900_000).unwrap();
+    let (_, instructions) = client
+        .http_request_version(&get("/no/such/page"), Some(2))
+        .unwrap();
+    rows.push((
+        "v2 http_request unknown path, site with /404.html (404 under ours)".into(),
+        instructions.unwrap_or_default(),
+    ));
 
     let request = GatewayRequest::get("/big.bin").with_header("host", "x.icp0.io");
     let (response, _) = client.http_request(&request).unwrap();

@@ -3,7 +3,7 @@
 //! `read_state` reports, and the mapping from host errors to the IC's
 //! reject codes and error codes.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use candid::Principal;
@@ -58,6 +58,9 @@ pub(crate) struct World {
     next_canister: u64,
     last_time: u64,
     pub subnet: Subnet,
+    /// The paths whose `http_request` reply bodies the node alters
+    /// (`Replica::tamper_http_body`).
+    pub tampered_http_paths: BTreeSet<String>,
 }
 
 impl World {
@@ -68,6 +71,7 @@ impl World {
             next_canister: 0,
             last_time: 0,
             subnet: Subnet::new(root_key_der),
+            tampered_http_paths: BTreeSet::new(),
         }
     }
 

@@ -16,13 +16,16 @@
 //! request ids and authenticates senders; [`state_tree`] builds, prunes
 //! and signs the certified state; [`routes`] maps HTTP to host calls;
 //! [`management`] is the management canister; [`canisters`] holds the
-//! hosts, the outcomes `read_state` reports and the IC's reject codes.
-//! Each canister runs on its own [`Host`], through its ordinary
-//! `update`, `query`, `install` and `upgrade`.
+//! hosts, the outcomes `read_state` reports and the IC's reject codes;
+//! [`byzantine`] alters `http_request` replies when asked to
+//! ([`Replica::tamper_http_body`]). Each canister runs on its own
+//! [`Host`], through its ordinary `update`, `query`, `install` and
+//! `upgrade`.
 //!
 //! Requests are served one at a time, in the order they arrive, on one
 //! thread: a call's effects are visible to every request after it.
 
+mod byzantine;
 mod canisters;
 mod envelope;
 mod management;
@@ -111,6 +114,15 @@ impl Replica {
 
     pub fn canister_ids(&self) -> Vec<Principal> {
         self.world().canister_ids()
+    }
+
+    /// From now on (in addition to paths named before), answers every
+    /// `http_request` query for `path` (the URL without its query string)
+    /// with the body altered, before signing the reply: a byzantine node,
+    /// to show that a gateway refuses what the canister did not certify.
+    /// Not for anything but demonstrations and tests.
+    pub fn tamper_http_body(&self, path: &str) {
+        self.world().tampered_http_paths.insert(path.to_string());
     }
 
     /// Runs `f` on the host of `canister` between requests, e.g. to call

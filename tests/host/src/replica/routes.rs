@@ -16,6 +16,7 @@ use ic_transport_types::{
     TransportCallResponse,
 };
 
+use super::byzantine;
 use super::canisters::{Outcome, Reject, World};
 use super::envelope::{self, Content, Refusal, Request};
 use super::management;
@@ -253,6 +254,18 @@ fn query(world: &mut World, effective: Principal, is_subnet: bool, body: &[u8]) 
         ))
     } else {
         world.query(*canister_id, method_name, arg, request.sender)
+    };
+    // A byzantine node alters the reply before it signs it.
+    let outcome = match outcome {
+        Ok(reply)
+            if world
+                .tampered_http_paths
+                .iter()
+                .any(|path| byzantine::asks_for(method_name, arg, path)) =>
+        {
+            Ok(byzantine::alter_body(&reply))
+        }
+        outcome => outcome,
     };
     let mut response = match outcome {
         Ok(arg) => QueryResponse::Replied {

@@ -10,14 +10,21 @@
 //! canister comes from the `Host` header (`<id>.localhost`, else the one
 //! given at start), raw hosts (`<id>.raw.<domain>`) skip verification, and a
 //! response the gateway could not verify becomes **503** with the reason.
-//! One difference: this server collects a streamed body before answering,
-//! so a chunk that fails verification turns the whole answer into a 503
-//! (a real gateway has sent its headers by then and drops the connection).
+//!
+//! Two differences, both stricter than a real gateway:
+//! - This server collects a streamed body before answering, so a chunk that
+//!   fails verification turns the whole answer into a 503 (a real gateway
+//!   has sent its headers by then and drops the connection).
+//! - A v1 callback stream longer than the library verifies (the first body
+//!   and 4 callback chunks) comes back from it unverified, certificate
+//!   unchecked and headers as the canister sent them; a real gateway relays
+//!   that, this one answers 503. So what the preview shows was verified.
 //!
 //! ```no_run
 //! # let canister_id = candid::Principal::anonymous();
-//! let gateway = local_gateway::LocalGateway::start(
-//!     "http://127.0.0.1:4943", canister_id, "127.0.0.1:0", true).unwrap();
+//! use local_gateway::{LocalGateway, RequestLog};
+//! let gateway = LocalGateway::start(
+//!     "http://127.0.0.1:4943", canister_id, "127.0.0.1:0", RequestLog::Stderr).unwrap();
 //! println!("Preview: {}", gateway.url());
 //! ```
 
@@ -34,6 +41,27 @@ use ic_http_gateway::{HttpGatewayClient, HttpGatewayRequestArgs, HttpGatewayResp
 /// The crate versions this gateway runs, for logs and test output.
 pub const GATEWAY_VERSION: &str = "ic-http-gateway 0.4.3 (ic-agent 0.46.2)";
 
+/// Where the gateway's one line per request goes: method, URL, the
+/// `Range` asked for, status, the `Content-Range` answered and whether
+/// (and under which certification version) the answer was verified, e.g.
+/// `GET /film.webm range bytes=0- -> 206 bytes 0-1899999/21000000 (verified v2)`.
+pub enum RequestLog {
+    Off,
+    Stderr,
+    /// To a function: one that prints, or keeps the lines for a test.
+    To(Box<dyn FnMut(&str) + Send>),
+}
+
+impl RequestLog {
+    fn write(&mut self, line: &str) {
+        match self {
+            RequestLog::Off => {}
+            RequestLog::Stderr => eprintln!("{line}"),
+            RequestLog::To(sink) => sink(line),
+        }
+    }
+}
+
 /// A running gateway; it stops when dropped.
 pub struct LocalGateway {
     address: SocketAddr,
@@ -44,13 +72,13 @@ pub struct LocalGateway {
 impl LocalGateway {
     /// Starts a gateway on `listen` (e.g. `127.0.0.1:0`) for the replica
     /// at `replica_url`, whose root key it fetches, serving `canister_id`
-    /// unless the `Host` header names another. With `log`, one line per
-    /// request goes to stderr.
+    /// unless the `Host` header names another; one line per request goes
+    /// to `log`.
     pub fn start(
         replica_url: &str,
         canister_id: Principal,
         listen: &str,
-        log: bool,
+        log: RequestLog,
     ) -> Result<Self, String> {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -76,7 +104,7 @@ impl LocalGateway {
         let server = Arc::new(server);
         let serving = Arc::clone(&server);
         let thread = std::thread::spawn(move || {
-            let gateway = Gateway {
+            let mut gateway = Gateway {
                 client,
                 canister_id,
                 log,
@@ -114,14 +142,14 @@ impl Drop for LocalGateway {
 struct Gateway {
     client: HttpGatewayClient,
     canister_id: Principal,
-    log: bool,
+    log: RequestLog,
 }
 
 /// Headers the HTTP server sets itself.
 const HOP_BY_HOP: &[&str] = &["content-length", "transfer-encoding", "connection"];
 
 impl Gateway {
-    async fn answer(&self, mut request: tiny_http::Request) {
+    async fn answer(&mut self, mut request: tiny_http::Request) {
         let method = request.method().as_str().to_string();
         let url = request.url().to_string();
         let host = request
@@ -130,6 +158,11 @@ impl Gateway {
             .find(|h| h.field.equiv("host"))
             .map(|h| h.value.as_str().to_ascii_lowercase())
             .unwrap_or_default();
+        let range = request
+            .headers()
+            .iter()
+            .find(|h| h.field.equiv("range"))
+            .map(|h| format!(" range {}", h.value));
         let mut body = Vec::new();
         let _ = request.as_reader().read_to_end(&mut body);
         let mut builder = http::Request::builder().method(method.as_str()).uri(&url);
@@ -146,16 +179,21 @@ impl Gateway {
                 let mut call = self.client.request(args);
                 call.unsafe_set_skip_verification(raw);
                 let response = call.send().await;
-                let verified = if raw {
-                    "raw: not verified".to_string()
-                } else {
-                    match response.metadata.response_verification_version {
-                        Some(version) => format!("verified v{version}"),
-                        None => "not verified".to_string(),
+                let version = response.metadata.response_verification_version;
+                match relay(response, raw).await {
+                    Ok((status, headers, body)) => {
+                        let note = match version {
+                            Some(version) if !raw => format!("verified v{version}"),
+                            _ => "raw: not verified".to_string(),
+                        };
+                        (status, headers, body, note)
                     }
-                };
-                let (status, headers, body) = relay(response).await;
-                (status, headers, body, verified)
+                    Err(reason) => {
+                        let (status, headers, body) = unavailable(&reason);
+                        let reason = reason.replace(['\r', '\n'], " ");
+                        (status, headers, body, format!("NOT verified: {reason}"))
+                    }
+                }
             }
             Err(e) => (
                 400,
@@ -164,9 +202,15 @@ impl Gateway {
                 "unreadable request".into(),
             ),
         };
-        if self.log {
-            eprintln!("{method} {url} -> {status} ({note})");
-        }
+        let content_range = headers
+            .iter()
+            .find(|(name, _)| name.eq_ignore_ascii_case("content-range"))
+            .map(|(_, value)| format!(" {value}"));
+        self.log.write(&format!(
+            "{method} {url}{} -> {status}{} ({note})",
+            range.unwrap_or_default(),
+            content_range.unwrap_or_default()
+        ));
         // The whole body is known: send its length, as ic-gateway does,
         // rather than tiny_http's chunked encoding for large bodies.
         let mut response = tiny_http::Response::from_data(body)
@@ -199,11 +243,22 @@ impl Gateway {
     }
 }
 
-/// The status, headers and whole body a browser gets; a response the
-/// gateway could not verify, before or while streaming, becomes 503.
-async fn relay(response: HttpGatewayResponse) -> (u16, Vec<(String, String)>, Vec<u8>) {
+/// The status, headers and whole body a browser gets; or why the gateway
+/// could not verify the response, before or while streaming, or (on a
+/// host that is not raw) did not verify it at all.
+async fn relay(
+    response: HttpGatewayResponse,
+    raw: bool,
+) -> Result<(u16, Vec<(String, String)>, Vec<u8>), String> {
     if let Some(error) = response.metadata.internal_error {
-        return unavailable(&error.to_string());
+        return Err(error.to_string());
+    }
+    if !raw && response.metadata.response_verification_version.is_none() {
+        return Err(
+            "the gateway library passed it on unverified (a callback stream longer than it \
+             verifies, or an update call)"
+                .into(),
+        );
     }
     let (parts, body) = response.canister_response.into_parts();
     let headers = parts
@@ -217,12 +272,12 @@ async fn relay(response: HttpGatewayResponse) -> (u16, Vec<(String, String)>, Ve
         })
         .collect();
     match body.collect().await {
-        Ok(collected) => (
+        Ok(collected) => Ok((
             parts.status.as_u16(),
             headers,
             collected.to_bytes().to_vec(),
-        ),
-        Err(error) => unavailable(&error.to_string()),
+        )),
+        Err(error) => Err(error.to_string()),
     }
 }
 

@@ -1,14 +1,15 @@
 //! Today's gateway (ic-http-gateway 0.4.3, unmodified) in front of the real
 //! wasm on the replica endpoint: what a browser gets for pages, a 30 MB
 //! file (every 206 chunk verified by the gateway), ranges, 304, the 404
-//! page, 405, 400, raw hosts, and an answer that cannot be certified.
+//! page, 405, 400, raw hosts, an answer that cannot be certified, and
+//! bodies a byzantine replica altered.
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
 
 use asset_server::types::*;
 use candid::{Principal, encode_one};
-use local_gateway::{GATEWAY_VERSION, LocalGateway};
+use local_gateway::{GATEWAY_VERSION, LocalGateway, RequestLog};
 use serde_bytes::ByteBuf;
 use sha2::{Digest, Sha256};
 use wasm_host::Host;
@@ -29,7 +30,7 @@ fn wasm() -> Vec<u8> {
 struct Site {
     gateway: LocalGateway,
     canister_id: Principal,
-    _replica: Replica,
+    replica: Replica,
 }
 
 fn site(files: &[(&str, &str, Vec<u8>)]) -> Site {
@@ -43,12 +44,12 @@ fn site(files: &[(&str, &str, Vec<u8>)]) -> Site {
         .expect("install");
     upload(&mut host, controller, files);
     let canister_id = replica.add_canister(host);
-    let gateway =
-        LocalGateway::start(&replica.url(), canister_id, "127.0.0.1:0", false).expect("gateway");
+    let gateway = LocalGateway::start(&replica.url(), canister_id, "127.0.0.1:0", RequestLog::Off)
+        .expect("gateway");
     Site {
         gateway,
         canister_id,
-        _replica: replica,
+        replica,
     }
 }
 
@@ -278,4 +279,29 @@ fn what_cannot_be_certified_becomes_503_and_raw_hosts_are_refused() {
     let answer = site.request("GET", "/app.js", &raw, &[]);
     assert_eq!(answer.status, 403);
     assert!(!answer.body.windows(14).any(|w| w == b"console.log(1)"));
+}
+
+#[test]
+fn bodies_a_byzantine_replica_altered_become_503_whole_or_in_ranges() {
+    let mut files = small_site();
+    files.push(("/film.mp4", "video/mp4", film(5_000_000)));
+    let site = site(&files);
+    site.replica.tamper_http_body("/film.mp4");
+    site.replica.tamper_http_body("/app.js");
+    for (path, range) in [
+        ("/app.js", None),
+        ("/film.mp4", None),
+        ("/film.mp4", Some("bytes=2000000-")),
+    ] {
+        let headers: Vec<(&str, &str)> = range.map(|r| ("range", r)).into_iter().collect();
+        let answer = site.get(path, &headers);
+        assert_eq!(answer.status, 503, "{path} {range:?}");
+        assert!(
+            String::from_utf8_lossy(&answer.body).contains("failed verification"),
+            "{path} {range:?}: {}",
+            String::from_utf8_lossy(&answer.body)
+        );
+    }
+    // Only that path: the rest of the site still verifies.
+    assert_eq!(site.get("/index.html", &[]).status, 200);
 }

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Serves a site from the canister running in-process, through a local
-# gateway that verifies every response, on 127.0.0.1 only.
+# Serves a site from the canister running in-process, through today's HTTP
+# gateway (ic-http-gateway 0.4.3: certification v2, 503 for whatever does not
+# verify, ranges as certified 206 chunks), on 127.0.0.1 only.
 #
 #   scripts/preview.sh                 # assets/ plus a generated 5 MiB file
 #   scripts/preview.sh ./dist --port 8080
@@ -10,8 +11,9 @@
 # replica endpoint over the same canister for icx-asset --replica and
 # @dfinity/agent; the --controller principals may upload through it.
 # Builds the wasm first, so the preview always runs the current canister.
-# Ctrl-C stops it. `--tamper PATH` is a demonstration/test flag: the gateway
-# corrupts PATH's body after the canister answers and must refuse it (503).
+# Ctrl-C stops it. `--tamper PATH` is a demonstration/test flag: the replica
+# endpoint, acting as a byzantine node, corrupts PATH's body in its replies,
+# and the gateway must refuse it (503).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -1,6 +1,8 @@
 //! Setting up a preview: a fresh in-process host with the canister
-//! installed and a site uploaded, then handed to a local replica endpoint
-//! so that the [`Gateway`] and users' agents (`icx-asset`,
+//! installed and a site uploaded, then handed to a local replica endpoint,
+//! with today's HTTP gateway ([`LocalGateway`]: ic-http-gateway, asking for
+//! certification v2, 503 for whatever does not verify) in front of that
+//! endpoint. The browser and users' agents (`icx-asset`,
 //! `@dfinity/assets`) reach the same canister.
 //!
 //! Who may upload through the endpoint: the principals named with
@@ -8,15 +10,13 @@
 //! everything, as the identity that deploys does on dfx's local replica).
 //! Nobody else, and never the anonymous principal: the preview does not
 //! hand out permissions the canister would refuse on the IC.
-//!
-//! [`Gateway`]: crate::gateway::Gateway
 
 use std::path::Path;
-use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use asset_server::types::AssetCanisterArgs;
 use candid::Principal;
+use local_gateway::{LocalGateway, RequestLog};
 use wasm_host::replica::Replica;
 use wasm_host::{CompiledModule, Host};
 
@@ -85,21 +85,37 @@ pub fn parse_controller(text: &str) -> Result<Principal, String> {
 
 /// Moves `host` into a replica endpoint on 127.0.0.1:`port` (0: a free
 /// port) after making each of `controllers` a controller of its canister;
-/// the endpoint and the canister id, for [`Gateway::over_replica`].
-///
-/// [`Gateway::over_replica`]: crate::gateway::Gateway::over_replica
+/// the endpoint and the canister id, for [`start_gateway`].
 pub fn serve_on_replica(
     mut host: Host,
     port: u16,
     controllers: &[Principal],
-) -> Result<(Arc<Replica>, Principal), String> {
+) -> Result<(Replica, Principal), String> {
     for controller in controllers {
         host.add_controller(*controller);
     }
     let replica = Replica::start_on(&format!("127.0.0.1:{port}"))
         .map_err(|e| format!("starting the replica endpoint on 127.0.0.1:{port}: {e}"))?;
     let canister_id = replica.add_canister(host);
-    Ok((Arc::new(replica), canister_id))
+    Ok((replica, canister_id))
+}
+
+/// Today's gateway on 127.0.0.1:`port` (0: a free port) in front of
+/// `replica`, serving `canister_id`; one line per request goes to `log`.
+pub fn start_gateway(
+    replica: &Replica,
+    canister_id: Principal,
+    port: u16,
+    log: RequestLog,
+) -> Result<LocalGateway, String> {
+    // Loopback only: the preview is for this machine, not the network.
+    LocalGateway::start(
+        &replica.url(),
+        canister_id,
+        &format!("127.0.0.1:{port}"),
+        log,
+    )
+    .map_err(|e| format!("starting the gateway on 127.0.0.1:{port}: {e}"))
 }
 
 pub fn now_ns() -> u64 {

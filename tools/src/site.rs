@@ -37,7 +37,8 @@ pub fn read_wasm(path: &Path) -> Result<Vec<u8>, String> {
 
 /// Key of the large file the preview adds to the sample site.
 pub const BIG_FILE_KEY: &str = "/big/sample.bin";
-/// 5 MiB: three chunks, so it streams through callbacks.
+/// 5 MiB: three stored chunks, so the gateway fetches it as three
+/// certified `206` ranges.
 pub const BIG_FILE_SIZE: usize = 5 * 1024 * 1024;
 
 /// Deterministic bytes that differ from chunk to chunk, so a misplaced or

@@ -1,6 +1,7 @@
-//! The preview gateway over real HTTP on 127.0.0.1: every asset arrives
-//! byte for byte and verified, streamed files included; a tampered body is
-//! refused with 503; a raw domain gets the canister's 403.
+//! The preview's gateway (today's: ic-http-gateway) over real HTTP on
+//! 127.0.0.1: every asset arrives byte for byte and verified under v2,
+//! chunked files included; a body a byzantine replica altered is refused
+//! with 503; a raw domain gets the canister's 403.
 
 mod common;
 
@@ -43,16 +44,17 @@ fn serves_the_sample_site_verified_and_refuses_a_tampered_body() {
         );
     }
 
-    // The tampered path: the canister answered 200, the gateway refuses.
+    // The tampered path: the canister answered 200, the replica altered
+    // the body, the gateway refuses.
     let refused = gateway.get("/app.js");
     assert_eq!(refused.status, 503);
     assert!(
-        refused.text().contains("response verification failed"),
+        refused.text().contains("failed verification"),
         "{}",
         refused.text()
     );
 
-    // A raw domain is refused by the canister itself, without certificate.
+    // A raw domain is not verified by the gateway; the canister refuses it.
     let raw_host = format!("{}.raw.icp0.io", gateway.canister_id);
     let raw = http_get(gateway.port, "/", &[("Host", &raw_host)]);
     assert_eq!(raw.status, 403, "{}", raw.text());
@@ -68,10 +70,11 @@ fn serves_the_sample_site_verified_and_refuses_a_tampered_body() {
             .unwrap_or_else(|| panic!("no log line for {prefix:?} in {log:#?}"))
             .clone()
     };
-    assert!(line("GET /style.css 200 verified").contains("instructions"));
-    assert!(line(&format!("GET {BIG_FILE_KEY} 200 verified")).contains("instructions"));
-    assert!(line("GET /app.js 503 NOT verified:").contains("refused with 503"));
-    assert!(line("GET / 403 NOT verified:").contains("passed through"));
+    assert!(line("GET /style.css -> 200").ends_with("(verified v2)"));
+    // Three stored chunks, each a certified 206, one 200 for the browser.
+    assert!(line(&format!("GET {BIG_FILE_KEY} -> 200")).ends_with("(verified v2)"));
+    assert!(line("GET /app.js -> 503").contains("(NOT verified: "));
+    assert!(line("GET / -> 403").ends_with("(raw: not verified)"));
 }
 
 #[test]

@@ -264,7 +264,7 @@ fn icx_asset_syncs_through_the_preview_replica_and_the_gateway_serves_it_verifie
     let log = preview.log();
     assert!(
         log.iter()
-            .any(|l| l.starts_with("GET /notes/hello.txt 200 verified")),
+            .any(|l| l.starts_with("GET /notes/hello.txt -> 200") && l.ends_with("(verified v2)")),
         "the gateway did not log the synced file as verified: {log:#?}"
     );
 }

@@ -5,13 +5,12 @@
 mod common;
 
 use asset_server::types::{AssetDetails, ListArguments};
-use asset_tools::gateway::{Gateway, Verdict};
 use asset_tools::preview::upload_to_host;
 use asset_tools::site::sample_dir;
 use asset_tools::transport::{HostCalls, query_typed};
 use asset_tools::upload::{Progress, Report, collect};
 use candid::Principal;
-use common::{copy_dir, fresh_host};
+use common::{RunningGateway, copy_dir, fresh_host};
 use wasm_host::Host;
 
 const SAMPLE_KEYS: [&str; 6] = [
@@ -49,20 +48,19 @@ fn encodings_of(assets: &[AssetDetails], key: &str) -> Vec<String> {
     names
 }
 
-/// Serves `path` through the gateway logic (no socket) and requires it to
-/// verify; returns the body.
-fn served(host: Host, path: &str) -> (Host, Vec<u8>) {
-    let mut gateway = Gateway::new(host, None);
-    let reply = gateway.handle("GET", path, vec![("host".into(), "localhost".into())]);
-    assert_eq!(
-        reply.status,
-        200,
-        "{path}: {}",
-        String::from_utf8_lossy(&reply.body)
+/// Serves `path` through the preview's gateway and requires it to verify;
+/// returns the body.
+fn served(host: Host, report: Report, path: &str) -> Vec<u8> {
+    let gateway = RunningGateway::over(host, report, None);
+    let reply = gateway.get(path);
+    assert_eq!(reply.status, 200, "{path}: {}", reply.text());
+    let log = gateway.log_lines();
+    assert!(
+        log.iter()
+            .any(|l| l.starts_with(&format!("GET {path} -> 200")) && l.ends_with("(verified v2)")),
+        "{path} not verified: {log:#?}"
     );
-    assert_eq!(reply.verdict, Verdict::Verified, "{path}");
-    let host = gateway.into_host().expect("the gateway owns its host");
-    (host, reply.body)
+    reply.body
 }
 
 #[test]
@@ -110,7 +108,7 @@ fn first_upload_sends_everything_with_types_and_gzip_for_text() {
     );
 
     let expected = std::fs::read(site.path().join("docs/index.html")).unwrap();
-    let (_, body) = served(host, "/docs/");
+    let body = served(host, report, "/docs/");
     assert_eq!(body, expected);
 }
 
@@ -142,7 +140,7 @@ fn changing_one_file_uploads_only_that_file() {
     // Too short for gzip to pay off: the old gzip body must be gone, or a
     // browser asking for gzip would get the old stylesheet.
     assert_eq!(encodings_of(&list(&mut host), "/style.css"), ["identity"]);
-    let (_, body) = served(host, "/style.css");
+    let body = served(host, report, "/style.css");
     assert_eq!(body, css.as_bytes());
 }
 

@@ -1,23 +1,23 @@
 //! `preview [DIR] [--port N] [--replica-port N] [--controller PRINCIPAL]...
 //! [--tamper PATH]`: runs the canister in-process, uploads DIR (default: the
 //! sample site in `assets/` plus a generated 5 MiB file) and serves it on
-//! 127.0.0.1 through a verifying gateway, and to agents through a local
-//! replica endpoint over the same host.
+//! 127.0.0.1 through today's gateway (ic-http-gateway 0.4.3, certification
+//! v2, 503 for what does not verify) in front of a local replica endpoint
+//! over the same host, which agents reach too.
 
-use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use asset_tools::gateway::{Gateway, serve};
 use asset_tools::pocket_preview;
 use asset_tools::preview::{
-    compile, install, parse_controller, serve_on_replica, site_files, upload_to_host,
+    compile, install, parse_controller, serve_on_replica, site_files, start_gateway, upload_to_host,
 };
 use asset_tools::site::{read_wasm, wasm_path};
 use asset_tools::upload::Progress;
 use candid::Principal;
+use local_gateway::RequestLog;
 
 const USAGE: &str =
     "usage: preview [DIR] [--port N] [--replica-port N] [--controller PRINCIPAL]... [--tamper PATH]
@@ -29,8 +29,9 @@ const USAGE: &str =
   --controller PRINCIPAL  make PRINCIPAL a controller of the canister, so it may
                           upload through the replica endpoint (repeatable), e.g.
                           --controller $(dfx identity get-principal)
-  --tamper PATH           demonstration/test only: flip a byte of PATH's body after the
-                          canister answers, so the gateway must refuse it with 503";
+  --tamper PATH           demonstration/test only: the replica endpoint acts as a byzantine
+                          node and flips a byte of PATH's body in every http_request reply,
+                          so the gateway must refuse it with 503";
 
 struct Args {
     dir: Option<PathBuf>,
@@ -98,15 +99,15 @@ fn run() -> Result<(), String> {
     let report = upload_to_host(&mut host, &files, Progress::Auto)?;
     println!("Uploaded: {report}");
 
-    // Loopback only: the preview is for this machine, not the network.
-    let listener = TcpListener::bind(("127.0.0.1", args.port))
-        .map_err(|e| format!("binding 127.0.0.1:{}: {e}", args.port))?;
-    let port = listener.local_addr().map_err(|e| e.to_string())?.port();
     // One host behind both doors: the gateway reads what agents upload.
     let (replica, canister_id) = serve_on_replica(host, args.replica_port, &args.controllers)?;
     if let Some(path) = &args.tamper {
-        println!("Tampering with {path} (demonstration): expect 503 for it");
+        replica.tamper_http_body(path);
+        println!("Tampering with {path} in the replica (demonstration): expect 503 for it");
     }
+    let log = RequestLog::To(Box::new(|line| println!("{line}")));
+    let gateway = start_gateway(&replica, canister_id, args.port, log)?;
+    let port = gateway.port();
     println!("Preview: http://127.0.0.1:{port}/  (Ctrl-C to stop)");
     println!("Replica: {}  canister {canister_id}", replica.url());
     if args.controllers.is_empty() {
@@ -124,8 +125,10 @@ fn run() -> Result<(), String> {
     let on_signal = Arc::clone(&stop);
     ctrlc::set_handler(move || on_signal.store(true, Ordering::SeqCst))
         .map_err(|e| format!("installing the Ctrl-C handler: {e}"))?;
-    let gateway = Gateway::over_replica(replica, canister_id, args.tamper);
-    serve(listener, gateway, stop, &mut |line| println!("{line}"))?;
+    while !stop.load(Ordering::SeqCst) {
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    drop(gateway);
     println!("Preview stopped.");
     Ok(())
 }
@@ -134,7 +137,9 @@ fn run() -> Result<(), String> {
 /// PocketIC's own HTTP gateway, which verifies as the IC's gateways do.
 fn run_on_pocket_ic(args: &Args, files: &[asset_tools::upload::LocalFile]) -> Result<(), String> {
     if args.tamper.is_some() {
-        return Err("--tamper works only with our in-process gateway; unset POCKET_IC_BIN".into());
+        return Err(
+            "--tamper works only with our in-process replica endpoint; unset POCKET_IC_BIN".into(),
+        );
     }
     if args.replica_port != 0 || !args.controllers.is_empty() {
         return Err(

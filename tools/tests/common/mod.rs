@@ -1,19 +1,19 @@
-//! Shared by the integration tests: the compiled canister, a gateway on a
-//! thread, and a minimal HTTP client (HTTP/1.0, so no chunked framing).
+//! Shared by the integration tests: the compiled canister, the preview as
+//! the binary runs it (replica endpoint and today's gateway, on threads),
+//! and a minimal HTTP client (HTTP/1.0, so no chunked framing).
 
 #![allow(dead_code)]
 
 use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, OnceLock, mpsc};
-use std::thread::JoinHandle;
+use std::sync::{Arc, Mutex, OnceLock};
 
-use asset_tools::gateway::{Gateway, serve};
-use asset_tools::preview::{compile, install, upload_to_host};
+use asset_tools::preview::{compile, install, serve_on_replica, start_gateway, upload_to_host};
 use asset_tools::site::{read_wasm, wasm_path};
 use asset_tools::upload::{LocalFile, Progress, Report};
+use local_gateway::{LocalGateway, RequestLog};
+use wasm_host::replica::Replica;
 use wasm_host::{CompiledModule, Host};
 
 /// The canister, compiled once per test binary.
@@ -46,67 +46,50 @@ pub fn copy_dir(src: &Path) -> tempfile::TempDir {
     dir
 }
 
-/// A gateway serving on 127.0.0.1 from a thread; stopped on drop.
+/// The in-process preview: the canister on a replica endpoint, today's
+/// gateway in front of it on 127.0.0.1, its request log kept; stopped on
+/// drop.
 pub struct RunningGateway {
     pub port: u16,
     pub canister_id: String,
     pub report: Report,
     pub log: Arc<Mutex<Vec<String>>>,
-    stop: Arc<AtomicBool>,
-    thread: Option<JoinHandle<()>>,
+    gateway: LocalGateway,
+    pub replica: Replica,
 }
 
 impl RunningGateway {
-    /// Installs the canister, uploads `files` and serves them.
+    /// Installs the canister, uploads `files` and serves them; with
+    /// `tamper`, the replica alters that path's bodies (a byzantine node).
     pub fn start(files: Vec<LocalFile>, tamper: Option<&str>) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("binding a free port");
-        let port = listener.local_addr().unwrap().port();
-        let stop = Arc::new(AtomicBool::new(false));
+        let mut host = fresh_host();
+        let report =
+            upload_to_host(&mut host, &files, Progress::Off).unwrap_or_else(|e| panic!("{e}"));
+        Self::over(host, report, tamper)
+    }
+
+    /// Serves the canister on `host` as it is.
+    pub fn over(host: Host, report: Report, tamper: Option<&str>) -> Self {
+        let (replica, canister_id) =
+            serve_on_replica(host, 0, &[]).unwrap_or_else(|e| panic!("{e}"));
+        if let Some(path) = tamper {
+            replica.tamper_http_body(path);
+        }
         let log = Arc::new(Mutex::new(Vec::new()));
-        let (ready_tx, ready_rx) = mpsc::channel();
-        let tamper = tamper.map(str::to_string);
-        let module = module();
-        let (thread_stop, thread_log) = (Arc::clone(&stop), Arc::clone(&log));
-        // The host is built on the serving thread, so it never crosses
-        // threads.
-        let thread = std::thread::spawn(move || {
-            let setup = install(&module).and_then(|mut host| {
-                let report = upload_to_host(&mut host, &files, Progress::Off)?;
-                Ok((host, report))
-            });
-            let host = match setup {
-                Ok((host, report)) => {
-                    let _ = ready_tx.send(Ok((host.canister_id().to_text(), report)));
-                    host
-                }
-                Err(e) => {
-                    let _ = ready_tx.send(Err(e));
-                    return;
-                }
-            };
-            let mut record = |line: &str| {
-                println!("{line}");
-                thread_log.lock().unwrap().push(line.to_string());
-            };
-            serve(
-                listener,
-                Gateway::new(host, tamper),
-                thread_stop,
-                &mut record,
-            )
-            .expect("gateway");
-        });
-        let (canister_id, report) = ready_rx
-            .recv()
-            .expect("gateway thread")
-            .unwrap_or_else(|e| panic!("{e}"));
+        let lines = Arc::clone(&log);
+        let record = RequestLog::To(Box::new(move |line| {
+            println!("gateway | {line}");
+            lines.lock().unwrap().push(line.to_string());
+        }));
+        let gateway =
+            start_gateway(&replica, canister_id, 0, record).unwrap_or_else(|e| panic!("{e}"));
         Self {
-            port,
-            canister_id,
+            port: gateway.port(),
+            canister_id: canister_id.to_text(),
             report,
             log,
-            stop,
-            thread: Some(thread),
+            gateway,
+            replica,
         }
     }
 
@@ -120,15 +103,6 @@ impl RunningGateway {
 
     pub fn log_lines(&self) -> Vec<String> {
         self.log.lock().unwrap().clone()
-    }
-}
-
-impl Drop for RunningGateway {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
     }
 }
 

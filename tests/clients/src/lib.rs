@@ -21,6 +21,13 @@ pub mod versions {
     /// The `ic-agent` line `ic-asset` 0.29 is built on.
     pub const IC_AGENT: &str = "0.47.3";
 
+    /// `ic-asset` of the older protocol line: 0.26.0 is the newest of
+    /// 0.25/0.26 (0.25 has no paginated `list`).
+    pub const IC_ASSET_LEGACY: &str = "0.26.0";
+    /// The `ic-agent` (and `ic-utils`) line `ic-asset` 0.26 is built on:
+    /// `/api/v3` call only, `/api/v2` query and read_state.
+    pub const IC_AGENT_LEGACY: &str = "0.44.3";
+
     /// The `icx-asset` CLI from crates.io, installed by
     /// `scripts/install-clients.sh` (which pins the same version).
     pub const ICX_ASSET: &str = "0.29.0";

@@ -34,11 +34,12 @@ pub use saved::{SavedAsset, SavedEncoding, SavedState};
 /// decoding it needs about twice its size on the 4 GiB heap.
 pub const MAX_IMPORT_BYTES: u64 = 1536 * 1024 * 1024;
 
-/// What importing costs, measured by `scripts/bench.sh` (about 0.6 to 0.72
-/// million instructions per encoding and 92 to 94 million per MiB,
-/// certification tree included), rounded up.
-const INSTRUCTIONS_PER_ENCODING: u64 = 800_000;
-const INSTRUCTIONS_PER_MIB: u64 = 100_000_000;
+/// What importing costs, measured by `scripts/bench.sh` (about 2.8 to 2.9
+/// million instructions per encoding, most of it the v2 certification
+/// tree, and 171 to 174 million per MiB, each chunk hashed on its own and
+/// the body whole), rounded up.
+const INSTRUCTIONS_PER_ENCODING: u64 = 3_200_000;
+const INSTRUCTIONS_PER_MIB: u64 = 185_000_000;
 /// What an import may plan to spend of the 300 billion instructions an
 /// upgrade has, so that a state that would run out is refused with a
 /// reason instead of trapping on the limit.

@@ -302,6 +302,9 @@ impl<M: Memory> AssetServer<M> {
                 let hash = found
                     .as_ref()
                     .and_then(|(_, record)| certified_encoding(record).map(|(_, e)| e.sha256));
+                // Both branches certify exactly the paths that resolve, so
+                // a path new to v1 has nothing in v2 to replace either.
+                let existed = self.tree.v1.get(&path).is_some();
                 self.tree.v1.set(&path, hash);
                 if normalized(&path) != path {
                     continue; // v2 answers such a path as its normal form
@@ -309,7 +312,12 @@ impl<M: Memory> AssetServer<M> {
                 let certifications = found
                     .map(|(_, record)| path_certifications(&record))
                     .unwrap_or_default();
-                self.tree.v2.replace(&Scope::Exact(path), certifications);
+                let scope = Scope::Exact(path);
+                if existed {
+                    self.tree.v2.replace(&scope, certifications);
+                } else {
+                    self.tree.v2.add(&scope, certifications);
+                }
             }
         }
         self.recertify_fallback();
@@ -342,7 +350,7 @@ impl<M: Memory> AssetServer<M> {
             if normalized(&key) == key {
                 self.tree
                     .v2
-                    .replace(&Scope::Exact(key.clone()), certifications.clone());
+                    .add(&Scope::Exact(key.clone()), certifications.clone());
             }
             if !record.aliased() {
                 continue;
@@ -367,7 +375,7 @@ impl<M: Memory> AssetServer<M> {
                 if normalized(&alias) == alias {
                     self.tree
                         .v2
-                        .replace(&Scope::Exact(alias), certifications.iter().copied());
+                        .add(&Scope::Exact(alias), certifications.iter().copied());
                 }
             }
         }

@@ -62,8 +62,18 @@ impl V2Tree {
         scope: &Scope,
         certifications: impl IntoIterator<Item = HttpCertification>,
     ) {
+        self.tree.delete_by_path(&scope.path());
+        self.add(scope, certifications);
+    }
+
+    /// Certifies `certifications` at `scope` besides what is there (for
+    /// building a tree from nothing, where there is nothing to replace).
+    pub fn add(
+        &mut self,
+        scope: &Scope,
+        certifications: impl IntoIterator<Item = HttpCertification>,
+    ) {
         let path = scope.path();
-        self.tree.delete_by_path(&path);
         for certification in certifications {
             self.tree
                 .insert(&HttpCertificationTreeEntry::new(&path, certification));

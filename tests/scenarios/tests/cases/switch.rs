@@ -227,10 +227,7 @@ fn switch_in_place(wasm: &[u8], cbor: bool) {
     assert!(client.commit_batch(preparer, commit).is_err());
     // Batch ids continue after the old canister's: none is handed out twice.
     let fresh: Nat = client.create_batch(client.controller()).unwrap();
-    assert!(
-        fresh >= 3u8,
-        "batch id {fresh} reused an old one"
-    );
+    assert!(fresh >= 3u8, "batch id {fresh} reused an old one");
 }
 
 pub fn a_dfinity_asset_canister_switches_in_place_and_every_file_verifies(wasm: &[u8]) {

@@ -154,7 +154,18 @@ fn apply(h: &mut Harness, model: &mut Model, op: &Op) -> Result<(), TestCaseErro
                         .push((key.to_string(), encoding.to_string(), old));
                 }
             }
-            upload_batch(h, &batch, *chunk).map_err(|e| TestCaseError::fail(e.to_string()))?;
+            let files: Vec<File> = batch
+                .iter()
+                .map(|(key, _, bytes)| file(key, "application/octet-stream", bytes.clone()))
+                .collect();
+            let bodies: Vec<(&File, &str)> = files
+                .iter()
+                .zip(&batch)
+                .map(|(f, (_, e, _))| (f, *e))
+                .collect();
+            let admin = h.admin();
+            h.upload_encoded(admin, &bodies, *chunk)
+                .map_err(|e| TestCaseError::fail(e.to_string()))?;
             model.assets = next;
         }
         Op::Delete(k) => {
@@ -230,63 +241,6 @@ fn apply(h: &mut Harness, model: &mut Model, op: &Op) -> Result<(), TestCaseErro
         Op::Upgrade => h.upgrade(),
     }
     Ok(())
-}
-
-/// One batch with a CreateAsset for each new key and a SetAssetContent for
-/// each body, as the controller.
-fn upload_batch(
-    h: &mut Harness,
-    files: &[(&str, &str, Vec<u8>)],
-    chunk: usize,
-) -> Result<(), asset_server::error::AssetError> {
-    let admin = h.admin();
-    let batch_id = h.write(admin, |s, c, now| s.create_batch(c, now))?.batch_id;
-    let existing: Vec<String> = h.server.list().into_iter().map(|a| a.key).collect();
-    let mut created = Vec::new();
-    let mut operations = Vec::new();
-    for (key, encoding, bytes) in files {
-        let mut chunk_ids = Vec::new();
-        for piece in bytes.chunks(chunk) {
-            let args = CreateChunkArguments {
-                batch_id: batch_id.clone(),
-                content: serde_bytes::ByteBuf::from(piece.to_vec()),
-            };
-            chunk_ids.push(
-                h.write(admin, |s, c, now| s.create_chunk(c, now, args))?
-                    .chunk_id,
-            );
-        }
-        if !existing.contains(&key.to_string()) && !created.contains(key) {
-            created.push(*key);
-            operations.push(BatchOperationKind::CreateAsset(CreateAssetArguments {
-                key: key.to_string(),
-                content_type: "application/octet-stream".into(),
-                max_age: None,
-                headers: None,
-                enable_aliasing: None,
-                allow_raw_access: None,
-            }));
-        }
-        operations.push(BatchOperationKind::SetAssetContent(
-            SetAssetContentArguments {
-                key: key.to_string(),
-                content_encoding: encoding.to_string(),
-                last_chunk: chunk_ids.is_empty().then(serde_bytes::ByteBuf::new),
-                chunk_ids,
-                sha256: None,
-            },
-        ));
-    }
-    h.write(admin, |s, c, now| {
-        s.commit_batch(
-            c,
-            now,
-            CommitBatchArguments {
-                batch_id,
-                operations,
-            },
-        )
-    })
 }
 
 fn gzip(bytes: &[u8]) -> Vec<u8> {

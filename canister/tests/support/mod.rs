@@ -136,11 +136,24 @@ impl Harness {
         chunk_size: usize,
         encoding: &str,
     ) -> Result<(), AssetError> {
+        let bodies: Vec<(&File, &str)> = files.iter().map(|f| (f, encoding)).collect();
+        self.upload_encoded(caller, &bodies, chunk_size)
+    }
+
+    /// One batch as `caller`: chunks of `chunk_size`, a CreateAsset for each
+    /// key not stored yet, a SetAssetContent per (file, encoding), one commit.
+    pub fn upload_encoded(
+        &mut self,
+        caller: Caller,
+        bodies: &[(&File, &str)],
+        chunk_size: usize,
+    ) -> Result<(), AssetError> {
         let batch_id = self
             .write(caller, |s, c, now| s.create_batch(c, now))?
             .batch_id;
+        let mut known: Vec<String> = self.server.list().into_iter().map(|a| a.key).collect();
         let mut operations = Vec::new();
-        for f in files {
+        for (f, encoding) in bodies {
             let mut chunk_ids = Vec::new();
             for chunk in f.body.chunks(chunk_size.max(1)) {
                 let args = CreateChunkArguments {
@@ -152,8 +165,8 @@ impl Harness {
                         .chunk_id,
                 );
             }
-            let exists = self.server.list().iter().any(|a| a.key == f.key);
-            if !exists {
+            if !known.iter().any(|k| k == f.key) {
+                known.push(f.key.into());
                 operations.push(BatchOperationKind::CreateAsset(CreateAssetArguments {
                     key: f.key.into(),
                     content_type: f.content_type.into(),
@@ -166,7 +179,7 @@ impl Harness {
             operations.push(BatchOperationKind::SetAssetContent(
                 SetAssetContentArguments {
                     key: f.key.into(),
-                    content_encoding: encoding.into(),
+                    content_encoding: encoding.to_string(),
                     last_chunk: if chunk_ids.is_empty() {
                         Some(ByteBuf::new())
                     } else {

@@ -115,4 +115,8 @@ pub(crate) struct CanisterData {
     pub memory: Option<Memory>,
     /// `None` between messages.
     pub message: Option<Message>,
+    /// Lines the canister printed with `ic0.debug_print`, oldest first,
+    /// until `Host::take_debug_log` takes them (whether or not the
+    /// message that printed them was kept, as in the IC's log).
+    pub debug_log: Vec<String>,
 }

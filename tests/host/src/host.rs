@@ -144,6 +144,20 @@ impl Host {
         self.canister.as_ref().map(|c| c.module().sha256())
     }
 
+    /// Bytes of wasm heap and of stable memory the canister holds now.
+    pub fn memory_bytes(&self) -> (u64, u64) {
+        self.canister.as_ref().map_or((0, 0), |c| c.memory_bytes())
+    }
+
+    /// What the canister printed with `ic0.debug_print` since the last
+    /// call, oldest first.
+    pub fn take_debug_log(&mut self) -> Vec<String> {
+        self.canister
+            .as_mut()
+            .map(|c| std::mem::take(&mut c.data_mut().debug_log))
+            .unwrap_or_default()
+    }
+
     /// The canister's committed certified data.
     pub fn certified_data(&self) -> Vec<u8> {
         self.canister

@@ -96,6 +96,15 @@ impl Canister {
         self.store.data()
     }
 
+    /// Bytes of wasm heap (the exported memory) and of stable memory.
+    pub fn memory_bytes(&self) -> (u64, u64) {
+        let data = self.store.data();
+        let heap = data
+            .memory
+            .map_or(0, |memory| memory.data_size(&self.store) as u64);
+        (heap, data.stable.pages() * crate::limits::PAGE_SIZE)
+    }
+
     pub fn data_mut(&mut self) -> &mut CanisterData {
         self.store.data_mut()
     }

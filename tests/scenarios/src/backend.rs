@@ -28,6 +28,15 @@ pub trait Backend {
     fn upgrade(&mut self, wasm: &[u8], arg: Vec<u8>) -> Result<Option<u64>, String>;
     fn update(&mut self, caller: Principal, method: &str, arg: Vec<u8>) -> Result<Called, String>;
     fn query(&mut self, caller: Principal, method: &str, arg: Vec<u8>) -> Result<Called, String>;
+    /// Bytes of wasm heap and of stable memory, where the backend can tell.
+    fn memory_bytes(&self) -> Option<(u64, u64)> {
+        None
+    }
+    /// What the canister printed with `debug_print` since the last call to
+    /// this, where the backend can tell (the host); else nothing.
+    fn take_debug_log(&mut self) -> Vec<String> {
+        Vec::new()
+    }
 }
 
 /// PocketIC when `POCKET_IC_BIN` points to a server binary, else the

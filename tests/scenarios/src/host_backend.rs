@@ -98,6 +98,14 @@ impl Backend for HostBackend {
         })
     }
 
+    fn memory_bytes(&self) -> Option<(u64, u64)> {
+        Some(self.host.memory_bytes())
+    }
+
+    fn take_debug_log(&mut self) -> Vec<String> {
+        self.host.take_debug_log()
+    }
+
     fn query(&mut self, caller: Principal, method: &str, arg: Vec<u8>) -> Result<Called, String> {
         let reply = self
             .host

@@ -153,7 +153,9 @@ pub(super) fn define(l: &mut Linker<CanisterData>) -> wasmtime::Result<()> {
         |mut c: Ctx<'_>, src: u32, size: u32| -> Res<()> {
             // A bad range is ignored, as the IC ignores it for debug_print.
             if let Ok(bytes) = read_heap(&mut c, "debug_print", u64::from(src), u64::from(size)) {
-                eprintln!("[canister] {}", String::from_utf8_lossy(&bytes));
+                let line = String::from_utf8_lossy(&bytes).into_owned();
+                eprintln!("[canister] {line}");
+                c.data_mut().debug_log.push(line);
             }
             Ok(())
         },

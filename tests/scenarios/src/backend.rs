@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use candid::Principal;
+pub use wasm_host::InstructionLimits;
 
 /// A call's reply and, where the backend can tell, the instructions it used.
 #[derive(Debug)]
@@ -36,6 +37,17 @@ pub trait Backend {
     /// this, where the backend can tell (the host); else nothing.
     fn take_debug_log(&mut self) -> Vec<String> {
         Vec::new()
+    }
+    /// Sets the per-message instruction budgets, to make a call or an
+    /// upgrade run out part way. Only the in-process host can; the others
+    /// return false and the scenario says SKIPPED.
+    fn set_instruction_limits(&mut self, _limits: InstructionLimits) -> bool {
+        false
+    }
+    /// The canister's certified data as the system holds it, where the
+    /// backend can read it directly (the in-process host).
+    fn certified_data(&self) -> Option<Vec<u8>> {
+        None
     }
 }
 

@@ -9,7 +9,7 @@ use candid::Principal;
 use sha2::{Digest, Sha256};
 use wasm_host::{CompiledModule, Host};
 
-use crate::backend::{Backend, Called, principal};
+use crate::backend::{Backend, Called, InstructionLimits, principal};
 
 pub struct HostBackend {
     host: Host,
@@ -115,5 +115,14 @@ impl Backend for HostBackend {
             bytes: reply.bytes,
             instructions: Some(reply.instructions),
         })
+    }
+
+    fn set_instruction_limits(&mut self, limits: InstructionLimits) -> bool {
+        self.host.set_instruction_limits(limits);
+        true
+    }
+
+    fn certified_data(&self) -> Option<Vec<u8>> {
+        Some(self.host.certified_data())
     }
 }

@@ -6,6 +6,7 @@ mod compat;
 mod lifecycle;
 mod permissions;
 mod proposals;
+mod reliability;
 mod serving;
 mod switch;
 
@@ -94,6 +95,10 @@ pub const ALL: &[(&str, Scenario)] = &[
     (
         "thirty_mb_are_verified_in_206_chunks_every_byte",
         certification_v2::thirty_mb_are_verified_in_206_chunks_every_byte,
+    ),
+    (
+        "reliability_an_upgrade_from_the_released_wasm_keeps_assets_permissions_and_batches",
+        reliability::an_upgrade_from_the_released_wasm_keeps_assets_permissions_and_batches,
     ),
 ];
 

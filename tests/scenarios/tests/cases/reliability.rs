@@ -1,0 +1,1229 @@
+//! Reliability on the real wasm, beyond examples:
+//!
+//! - an upgrade from the wasm users run today (the released build, kept as
+//!   a gzipped fixture, as Internet Identity tests upgrades from its
+//!   previous release) keeps every asset, encoding, property, permission
+//!   and batch in flight;
+//! - arbitrary bytes as the argument of every method in the `.did` are
+//!   refused without changing anything;
+//! - a trap injected at a random instruction count into every state-changing
+//!   method, and into an upgrade, changes nothing, and the same call with
+//!   the whole budget then succeeds.
+//!
+//! The random scenarios print their seed; `FUZZ_ARGS_SEED` (with
+//! `FUZZ_ARGS_CASES`) and `TRAP_SEED` (with `TRAP_TRIES`) rerun one.
+
+use std::io::{Read, Write};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use asset_server::types::*;
+use asset_testkit::GatewayResponse;
+use candid::utils::ArgumentEncoder;
+use candid::{CandidType, Nat, Principal};
+use scenarios::backend::{Backend, InstructionLimits, principal};
+use scenarios::site::{SiteFile, large_body, sample_site, site_file, url_of};
+use scenarios::{AssetClient, select_backend};
+use serde_bytes::ByteBuf;
+use sha2::{Digest, Sha256};
+
+/// The commit the release fixture was built from.
+const RELEASE: &str = "6167cce";
+const CHUNK: usize = 1_900_000;
+
+const PREPARER: u8 = 7;
+const COMMITTER: u8 = 8;
+const MANAGER: u8 = 9;
+const REVOKED: u8 = 10;
+const AUTHORIZED: u8 = 11;
+
+// ---------------------------------------------------------------------------
+// Shared helpers
+
+/// The released wasm, gunzipped (`fixtures/README.md` says how it was built).
+fn release_wasm() -> Vec<u8> {
+    let path = format!(
+        "{}/fixtures/asset_server-{RELEASE}.wasm.gz",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let gzipped = std::fs::read(&path).unwrap_or_else(|e| panic!("cannot read {path}: {e}"));
+    let mut wasm = Vec::new();
+    flate2::read::GzDecoder::new(&gzipped[..])
+        .read_to_end(&mut wasm)
+        .unwrap_or_else(|e| panic!("{path} is not gzip: {e}"));
+    wasm
+}
+
+fn gzip(body: &[u8]) -> Vec<u8> {
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    encoder.write_all(body).unwrap();
+    encoder.finish().unwrap()
+}
+
+fn sha(body: &[u8]) -> Option<ByteBuf> {
+    Some(ByteBuf::from(Sha256::digest(body).to_vec()))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn encode<A: ArgumentEncoder>(args: A) -> Vec<u8> {
+    candid::encode_args(args).expect("encode")
+}
+
+fn upgrade_arg() -> Vec<u8> {
+    encode((Some(AssetCanisterArgs::Upgrade(UpgradeArgs {
+        set_permissions: None,
+    })),))
+}
+
+/// One typed update that must succeed.
+fn must<A: CandidType>(client: &mut AssetClient, caller: Principal, method: &str, arg: A) {
+    client
+        .update::<_, ()>(caller, method, (arg,))
+        .unwrap_or_else(|e| panic!("{method}: {e}"));
+}
+
+fn create(key: &str, content_type: &str) -> CreateAssetArguments {
+    CreateAssetArguments {
+        key: key.into(),
+        content_type: content_type.into(),
+        max_age: None,
+        headers: None,
+        enable_aliasing: None,
+        allow_raw_access: None,
+    }
+}
+
+fn set_content(key: &str, encoding: &str, chunk_ids: Vec<Nat>, body: &[u8]) -> BatchOperationKind {
+    BatchOperationKind::SetAssetContent(SetAssetContentArguments {
+        key: key.into(),
+        content_encoding: encoding.into(),
+        chunk_ids,
+        last_chunk: None,
+        sha256: sha(body),
+    })
+}
+
+/// A small deterministic generator (SplitMix64), so a printed seed reruns
+/// the exact case without another dependency.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    fn below(&mut self, n: u64) -> u64 {
+        if n == 0 { 0 } else { self.next() % n }
+    }
+
+    fn bytes(&mut self, n: usize) -> Vec<u8> {
+        (0..n).map(|_| self.next() as u8).collect()
+    }
+}
+
+/// The seed in `var`, or a fresh one from the clock.
+fn seed(var: &str) -> u64 {
+    match std::env::var(var) {
+        Ok(value) if !value.is_empty() => value
+            .parse()
+            .unwrap_or_else(|_| panic!("{var}={value} is not a u64")),
+        _ => std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos() as u64,
+    }
+}
+
+fn env_count(var: &str, default: usize) -> usize {
+    std::env::var(var)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn raw_query(client: &mut AssetClient, method: &str, arg: Vec<u8>) -> Vec<u8> {
+    client
+        .backend
+        .query(Principal::anonymous(), method, arg)
+        .unwrap_or_else(|e| panic!("{method}: {e}"))
+        .bytes
+}
+
+fn raw_update(client: &mut AssetClient, caller: Principal, method: &str, arg: Vec<u8>) -> Vec<u8> {
+    client
+        .backend
+        .update(caller, method, arg)
+        .unwrap_or_else(|e| panic!("{method}: {e}"))
+        .bytes
+}
+
+/// Everything a caller can read, as the raw reply bytes (the same wasm
+/// must answer byte for byte the same), plus the certified data where the
+/// backend exposes it. Bodies are kept as hashes of their replies.
+#[derive(Debug, PartialEq)]
+struct RawState {
+    certified_data: Option<Vec<u8>>,
+    tree: Vec<u8>,
+    list: Vec<u8>,
+    contents: Vec<(String, String, String)>,
+    properties: Vec<Vec<u8>>,
+    permitted: Vec<Vec<u8>>,
+    authorized: Vec<u8>,
+    configuration: Vec<u8>,
+}
+
+fn certified_tree(client: &mut AssetClient) -> Vec<u8> {
+    let bytes = raw_query(
+        client,
+        "certified_tree",
+        encode((CertifiedTreeArguments {},)),
+    );
+    let (response,): (CertifiedTreeResponse,) =
+        candid::decode_args(&bytes).expect("certified_tree");
+    response.tree.into_vec()
+}
+
+fn raw_state(client: &mut AssetClient) -> RawState {
+    let admin = client.controller();
+    let list = raw_query(client, "list", encode((ListArguments::default(),)));
+    let (assets,): (Vec<AssetDetails>,) = candid::decode_args(&list).expect("list");
+    let mut contents = Vec::new();
+    let mut properties = Vec::new();
+    for asset in &assets {
+        properties.push(raw_query(
+            client,
+            "get_asset_properties",
+            encode((asset.key.clone(),)),
+        ));
+        for encoding in &asset.encodings {
+            let mut hasher = Sha256::new();
+            let get = raw_query(
+                client,
+                "get",
+                encode((GetArguments {
+                    key: asset.key.clone(),
+                    accept_encodings: vec![encoding.content_encoding.clone()],
+                },)),
+            );
+            hasher.update(&get);
+            let (first,): (EncodedAsset,) = candid::decode_args(&get).expect("get");
+            let total = u64::try_from(first.total_length.0.clone()).unwrap();
+            let part = first.content.len().max(1) as u64;
+            for index in 1..total.div_ceil(part) {
+                hasher.update(raw_query(
+                    client,
+                    "get_chunk",
+                    encode((GetChunkArguments {
+                        key: asset.key.clone(),
+                        content_encoding: encoding.content_encoding.clone(),
+                        index: Nat::from(index),
+                        sha256: first.sha256.clone(),
+                    },)),
+                ));
+            }
+            contents.push((
+                asset.key.clone(),
+                encoding.content_encoding.clone(),
+                hex(&hasher.finalize()),
+            ));
+        }
+    }
+    let permitted = Permission::ALL
+        .iter()
+        .map(|&permission| {
+            raw_update(
+                client,
+                admin,
+                "list_permitted",
+                encode((ListPermitted { permission },)),
+            )
+        })
+        .collect();
+    RawState {
+        certified_data: client.backend.certified_data(),
+        tree: certified_tree(client),
+        list,
+        contents,
+        properties,
+        permitted,
+        authorized: raw_update(client, admin, "list_authorized", encode(())),
+        configuration: raw_update(client, admin, "get_configuration", encode(())),
+    }
+}
+
+/// `url` with `accept-encoding: encoding`, verified under v1 (streaming
+/// followed) and under v2 (as 206 ranges when the body is large). v2 must
+/// serve `body` in that encoding; v1 too for gzip and deflate (what a v1
+/// gateway can decode to check against the certified identity hash), and
+/// `identity` otherwise.
+fn assert_serves(
+    client: &mut AssetClient,
+    url: &str,
+    encoding: &str,
+    body: &[u8],
+    identity: &[u8],
+) {
+    let request = client
+        .gateway_request(url)
+        .with_header("accept-encoding", encoding);
+    let response = client
+        .fetch(&request)
+        .unwrap_or_else(|e| panic!("{url} ({encoding}): {e}"));
+    client.verify(&request, &response).unwrap_or_else(|e| {
+        panic!(
+            "{url} ({encoding}, status {}) failed v1 verification: {e}",
+            response.status
+        )
+    });
+    if ["identity", "gzip", "deflate"].contains(&encoding) {
+        assert_body(url, encoding, &response, body);
+    } else {
+        assert_body(url, "identity", &response, identity);
+    }
+
+    let first = client.fetch_verified_v2(&request);
+    if first.status == 206 {
+        assert_eq!(
+            encoding, "identity",
+            "{url}: only identity bodies here are large"
+        );
+        let (whole, answers) = client.fetch_ranges_v2(url);
+        assert!(answers > 1, "{url}");
+        assert!(
+            whole == body,
+            "{url}: v2 ranges joined differ from the body"
+        );
+    } else {
+        assert_body(url, encoding, &first, body);
+    }
+}
+
+fn assert_body(url: &str, encoding: &str, response: &GatewayResponse, body: &[u8]) {
+    assert_eq!(response.status, 200, "{url} ({encoding})");
+    let served = response.header("content-encoding").unwrap_or("identity");
+    assert_eq!(served, encoding, "{url}: served encoding");
+    assert!(
+        response.body == body,
+        "{url} ({encoding}): body differs ({} vs {} bytes)",
+        response.body.len(),
+        body.len()
+    );
+}
+
+/// Whether `body` would pass as the v2 answer to `url` (as a gateway
+/// asking for certification v2 sees it).
+fn verifies_v2_with_body(client: &mut AssetClient, url: &str, body: &[u8]) -> bool {
+    let request = client.gateway_request(url);
+    let Ok((response, _)) = client.http_request_version(&request, Some(2)) else {
+        return false;
+    };
+    let response = GatewayResponse {
+        status: response.status_code,
+        headers: response.headers,
+        body: body.to_vec(),
+    };
+    client
+        .verifier()
+        .verify_min_version(&request, &response, client.backend.time_ns(), 2)
+        .is_ok()
+}
+
+/// The CBOR a hash tree is sent as, read only as far as hash trees need.
+enum Cbor {
+    Uint(u64),
+    Bytes(Vec<u8>),
+    Array(Vec<Cbor>),
+}
+
+fn read_cbor(bytes: &[u8], at: &mut usize) -> Cbor {
+    let head = bytes[*at];
+    *at += 1;
+    let (major, info) = (head >> 5, head & 0x1f);
+    let mut argument = |info: u8| -> u64 {
+        let size = match info {
+            0..=23 => return info as u64,
+            24 => 1,
+            25 => 2,
+            26 => 4,
+            27 => 8,
+            _ => panic!("unsupported CBOR length {info}"),
+        };
+        let value = bytes[*at..*at + size]
+            .iter()
+            .fold(0u64, |acc, b| (acc << 8) | *b as u64);
+        *at += size;
+        value
+    };
+    let value = argument(info);
+    match major {
+        0 => Cbor::Uint(value),
+        2 | 3 => {
+            let data = bytes[*at..*at + value as usize].to_vec();
+            *at += value as usize;
+            Cbor::Bytes(data)
+        }
+        4 => Cbor::Array((0..value).map(|_| read_cbor(bytes, at)).collect()),
+        6 => read_cbor(bytes, at), // the self-describe tag
+        _ => panic!("unexpected CBOR major type {major}"),
+    }
+}
+
+fn domain_hash(domain: &str, parts: &[&[u8]]) -> [u8; 32] {
+    let mut hasher = Sha256::new();
+    hasher.update([domain.len() as u8]);
+    hasher.update(domain.as_bytes());
+    for part in parts {
+        hasher.update(part);
+    }
+    hasher.finalize().into()
+}
+
+/// The root hash of a hash tree, collecting its leaves by label path.
+fn tree_root(
+    node: &Cbor,
+    path: &mut Vec<Vec<u8>>,
+    leaves: &mut Vec<(Vec<Vec<u8>>, Vec<u8>)>,
+) -> [u8; 32] {
+    let Cbor::Array(items) = node else {
+        panic!("a hash tree node is an array")
+    };
+    let bytes = |i: usize| match &items[i] {
+        Cbor::Bytes(b) => b.clone(),
+        _ => panic!("expected bytes"),
+    };
+    match items[0] {
+        Cbor::Uint(0) => domain_hash("ic-hashtree-empty", &[]),
+        Cbor::Uint(1) => {
+            let left = tree_root(&items[1], path, leaves);
+            let right = tree_root(&items[2], path, leaves);
+            domain_hash("ic-hashtree-fork", &[&left, &right])
+        }
+        Cbor::Uint(2) => {
+            let label = bytes(1);
+            path.push(label.clone());
+            let sub = tree_root(&items[2], path, leaves);
+            path.pop();
+            domain_hash("ic-hashtree-labeled", &[&label, &sub])
+        }
+        Cbor::Uint(3) => {
+            let value = bytes(1);
+            leaves.push((path.clone(), value.clone()));
+            domain_hash("ic-hashtree-leaf", &[&value])
+        }
+        Cbor::Uint(4) => bytes(1).try_into().expect("a pruned hash has 32 bytes"),
+        _ => panic!("unknown hash tree node"),
+    }
+}
+
+/// `certified_tree` read: the root it reconstructs to, and the v1 leaves
+/// (path, SHA-256 of the identity body) sorted. The v2 branch is pruned
+/// there, so only its hash is known.
+struct CertifiedView {
+    root: [u8; 32],
+    v1_root: [u8; 32],
+    v2_root: [u8; 32],
+    v1_leaves: Vec<(Vec<Vec<u8>>, Vec<u8>)>,
+}
+
+fn certified_view(client: &mut AssetClient) -> CertifiedView {
+    let tree = certified_tree(client);
+    let top = read_cbor(&tree, &mut 0);
+    let Cbor::Array(items) = &top else {
+        panic!("the certified tree is a fork")
+    };
+    let mut v1_leaves = Vec::new();
+    let v1_root = tree_root(&items[1], &mut Vec::new(), &mut v1_leaves);
+    let v2_root = tree_root(&items[2], &mut Vec::new(), &mut Vec::new());
+    v1_leaves.sort();
+    CertifiedView {
+        root: tree_root(&top, &mut Vec::new(), &mut Vec::new()),
+        v1_root,
+        v2_root,
+        v1_leaves,
+    }
+}
+
+// ---------------------------------------------------------------------------
+// 1. Upgrade from the released wasm
+
+/// One stored file in every encoding it has, as the model of what was
+/// uploaded.
+struct Stored {
+    key: String,
+    content_type: String,
+    encodings: Vec<(String, Vec<u8>)>,
+}
+
+fn stored(file: &SiteFile) -> Stored {
+    Stored {
+        key: file.key.clone(),
+        content_type: file.content_type.clone(),
+        encodings: vec![("identity".into(), file.body.clone())],
+    }
+}
+
+/// What the upgrade must carry: the uploaded site and what is in flight.
+struct Populated {
+    site: Vec<Stored>,
+    /// (url, body) that must never verify: overwritten and deleted bodies.
+    stale: Vec<(String, Vec<u8>)>,
+    /// (url, key) of aliases and what they serve.
+    aliases: Vec<(String, String)>,
+    /// A batch of the Commit holder with chunks, not committed, and the
+    /// body they start.
+    in_flight: (Nat, Vec<Nat>, Vec<u8>),
+    /// A proposed batch of the Prepare holder, its evidence partly computed.
+    proposed: Nat,
+}
+
+fn page_body() -> Vec<u8> {
+    "<!doctype html><title>page</title><p>compressible text</p>"
+        .repeat(200)
+        .into_bytes()
+}
+
+/// Uploads, as several principals and through every write path, what an
+/// upgrade must keep. Deterministic: two canisters populated by it are
+/// in the same state.
+fn populate(client: &mut AssetClient) -> Populated {
+    let admin = client.controller();
+    let mut files = sample_site();
+    client
+        .upload(admin, &files, CHUNK)
+        .expect("upload the sample site");
+    let mut site: Vec<Stored> = files.iter().map(stored).collect();
+    let mut stale = Vec::new();
+
+    // A multi-chunk body, several encodings, custom headers and properties.
+    let big = large_body(4_500_000);
+    let page = page_body();
+    let page_gzip = gzip(&page);
+    let page_br: Vec<u8> = page_gzip.iter().rev().copied().collect();
+    let custom = "<h1>custom headers</h1>".repeat(30).into_bytes();
+    let custom_gzip = gzip(&custom);
+    let batch = client.create_batch(admin).unwrap();
+    let mut chunk = |body: &[u8]| -> Vec<Nat> {
+        body.chunks(CHUNK)
+            .map(|part| client.create_chunk(admin, &batch, part).unwrap().0)
+            .collect()
+    };
+    let big_chunks = chunk(&big);
+    assert_eq!(big_chunks.len(), 3, "a body of three chunks");
+    let page_chunks = chunk(&page);
+    let page_gzip_chunks = chunk(&page_gzip);
+    let page_br_chunks = chunk(&page_br);
+    let custom_chunks = chunk(&custom);
+    let custom_gzip_chunks = chunk(&custom_gzip);
+    let deflate_chunks = chunk(b"deflate body, unset before the upgrade");
+    let mut custom_asset = create("/custom.html", "text/html");
+    custom_asset.max_age = Some(600);
+    custom_asset.headers = Some(vec![
+        ("x-frame-options".into(), "DENY".into()),
+        (
+            "content-security-policy".into(),
+            "default-src 'self'".into(),
+        ),
+    ]);
+    custom_asset.enable_aliasing = Some(false);
+    custom_asset.allow_raw_access = Some(false);
+    let operations = vec![
+        BatchOperationKind::CreateAsset(create("/big.bin", "application/octet-stream")),
+        set_content("/big.bin", "identity", big_chunks, &big),
+        BatchOperationKind::CreateAsset(create("/guide/page.html", "text/html")),
+        set_content("/guide/page.html", "identity", page_chunks, &page),
+        set_content("/guide/page.html", "gzip", page_gzip_chunks, &page_gzip),
+        set_content("/guide/page.html", "br", page_br_chunks, &page_br),
+        set_content(
+            "/guide/page.html",
+            "deflate",
+            deflate_chunks,
+            b"deflate body, unset before the upgrade",
+        ),
+        BatchOperationKind::CreateAsset(custom_asset),
+        set_content("/custom.html", "identity", custom_chunks, &custom),
+        set_content("/custom.html", "gzip", custom_gzip_chunks, &custom_gzip),
+        BatchOperationKind::UnsetAssetContent(UnsetAssetContentArguments {
+            key: "/guide/page.html".into(),
+            content_encoding: "deflate".into(),
+        }),
+        BatchOperationKind::SetAssetProperties(SetAssetPropertiesArguments {
+            key: "/app.css".into(),
+            max_age: Some(Some(31_536_000)),
+            headers: Some(Some(vec![("x-served-by".into(), "reliability".into())])),
+            allow_raw_access: None,
+            is_aliased: None,
+        }),
+    ];
+    client
+        .commit_batch(
+            admin,
+            CommitBatchArguments {
+                batch_id: batch,
+                operations,
+            },
+        )
+        .expect("commit encodings and properties");
+    site.push(Stored {
+        key: "/big.bin".into(),
+        content_type: "application/octet-stream".into(),
+        encodings: vec![("identity".into(), big)],
+    });
+    site.push(Stored {
+        key: "/guide/page.html".into(),
+        content_type: "text/html".into(),
+        encodings: vec![
+            ("identity".into(), page),
+            ("gzip".into(), page_gzip),
+            ("br".into(), page_br),
+        ],
+    });
+    site.push(Stored {
+        key: "/custom.html".into(),
+        content_type: "text/html".into(),
+        encodings: vec![("identity".into(), custom), ("gzip".into(), custom_gzip)],
+    });
+
+    // The single-call paths.
+    let stored_json = br#"{"stored":"in one call"}"#.to_vec();
+    must(
+        client,
+        admin,
+        "store",
+        StoreArguments {
+            key: "/data/stored.json".into(),
+            content_type: "application/json".into(),
+            content_encoding: "identity".into(),
+            content: ByteBuf::from(stored_json.clone()),
+            sha256: sha(&stored_json),
+        },
+    );
+    site.push(stored(&site_file(
+        "/data/stored.json",
+        "application/json",
+        stored_json,
+    )));
+    let mut direct = create("/direct.txt", "text/plain");
+    direct.max_age = Some(60);
+    must(client, admin, "create_asset", direct);
+    must(
+        client,
+        admin,
+        "set_asset_content",
+        SetAssetContentArguments {
+            key: "/direct.txt".into(),
+            content_encoding: "identity".into(),
+            chunk_ids: vec![],
+            last_chunk: Some(ByteBuf::from(b"set directly".to_vec())),
+            sha256: None,
+        },
+    );
+    site.push(stored(&site_file(
+        "/direct.txt",
+        "text/plain",
+        "set directly",
+    )));
+    must(
+        client,
+        admin,
+        "set_asset_properties",
+        SetAssetPropertiesArguments {
+            key: "/direct.txt".into(),
+            max_age: Some(Some(120)),
+            headers: Some(Some(vec![("x-direct".into(), "yes".into())])),
+            allow_raw_access: Some(Some(false)),
+            is_aliased: None,
+        },
+    );
+
+    // An overwrite and a delete: their old bodies must never verify again.
+    let old_js = files[2].body.clone();
+    let new_js = site_file("/app.js", "text/javascript", "window.version = 2");
+    client
+        .upload(admin, std::slice::from_ref(&new_js), CHUNK)
+        .unwrap();
+    stale.push(("/app.js".to_string(), old_js));
+    files[2] = new_js;
+    site[2] = stored(&files[2]);
+    must(
+        client,
+        admin,
+        "delete_asset",
+        DeleteAssetArguments {
+            key: "/a b.txt".into(),
+        },
+    );
+    stale.push((url_of("/a b.txt"), b"space in name".to_vec()));
+    site.retain(|s| s.key != "/a b.txt");
+
+    // Permissions for others, one revoked, one authorized the old way.
+    for (who, permission) in [
+        (PREPARER, Permission::Prepare),
+        (COMMITTER, Permission::Commit),
+        (MANAGER, Permission::ManagePermissions),
+        (REVOKED, Permission::Commit),
+    ] {
+        must(
+            client,
+            admin,
+            "grant_permission",
+            GrantPermission {
+                to_principal: principal(who),
+                permission,
+            },
+        );
+    }
+    must(
+        client,
+        principal(MANAGER),
+        "revoke_permission",
+        RevokePermission {
+            of_principal: principal(REVOKED),
+            permission: Permission::Commit,
+        },
+    );
+    must(client, admin, "authorize", principal(AUTHORIZED));
+    must(
+        client,
+        admin,
+        "configure",
+        ConfigureArguments {
+            max_batches: Some(Some(100)),
+            max_chunks: Some(Some(10_000)),
+            max_bytes: None,
+        },
+    );
+
+    // In flight: the Commit holder's batch with two chunks of a body...
+    let committer = principal(COMMITTER);
+    let late = large_body(4_200_000)
+        .into_iter()
+        .map(|b| b ^ 0x5a)
+        .collect::<Vec<u8>>();
+    let late_batch = client.create_batch(committer).unwrap();
+    let mut late_chunks = Vec::new();
+    for part in late.chunks(CHUNK).take(2) {
+        late_chunks.push(client.create_chunk(committer, &late_batch, part).unwrap().0);
+    }
+    // ... and the Prepare holder's proposal, its evidence one step along.
+    let preparer = principal(PREPARER);
+    let proposed = client.create_batch(preparer).unwrap();
+    let proposed_body = b"committed by proposal after the upgrade".to_vec();
+    let (proposed_chunk, _) = client
+        .create_chunk(preparer, &proposed, &proposed_body)
+        .unwrap();
+    must(
+        client,
+        preparer,
+        "propose_commit_batch",
+        CommitBatchArguments {
+            batch_id: proposed.clone(),
+            operations: vec![
+                BatchOperationKind::CreateAsset(create("/proposed.txt", "text/plain")),
+                set_content(
+                    "/proposed.txt",
+                    "identity",
+                    vec![proposed_chunk],
+                    &proposed_body,
+                ),
+            ],
+        },
+    );
+    let ((_,), _): ((Option<ByteBuf>,), _) = client
+        .update(
+            preparer,
+            "compute_evidence",
+            (ComputeEvidenceArguments {
+                batch_id: proposed.clone(),
+                max_iterations: Some(1),
+            },),
+        )
+        .expect("compute_evidence");
+
+    Populated {
+        site,
+        stale,
+        aliases: vec![
+            ("/".into(), "/index.html".into()),
+            ("/about".into(), "/about.html".into()),
+            ("/docs".into(), "/docs/index.html".into()),
+            ("/docs/".into(), "/docs/index.html".into()),
+            ("/guide/page".into(), "/guide/page.html".into()),
+        ],
+        in_flight: (late_batch, late_chunks, late),
+        proposed,
+    }
+}
+
+/// What a user of the canister can read, decoded (the replies of two
+/// versions may differ in bytes, not in meaning).
+#[derive(Debug, PartialEq)]
+struct Observed {
+    assets: Vec<AssetDetails>,
+    properties: Vec<(String, AssetProperties)>,
+    bodies: Vec<(String, String, String, String, Option<ByteBuf>)>,
+    permitted: Vec<Vec<Principal>>,
+    authorized: Vec<Principal>,
+    configuration: ConfigurationResponse,
+    api_version: u16,
+}
+
+fn observe(client: &mut AssetClient) -> Observed {
+    let admin = client.controller();
+    let mut assets = client.list();
+    assets.sort_by(|a, b| a.key.cmp(&b.key));
+    for asset in &mut assets {
+        asset
+            .encodings
+            .sort_by(|a, b| a.content_encoding.cmp(&b.content_encoding));
+    }
+    let mut properties = Vec::new();
+    let mut bodies = Vec::new();
+    for asset in &assets {
+        let ((props,), _): ((AssetProperties,), _) = client
+            .query(
+                Principal::anonymous(),
+                "get_asset_properties",
+                (asset.key.clone(),),
+            )
+            .expect("get_asset_properties");
+        properties.push((asset.key.clone(), props));
+        for encoding in &asset.encodings {
+            let body = read_body(client, &asset.key, &encoding.content_encoding);
+            bodies.push((
+                asset.key.clone(),
+                encoding.content_encoding.clone(),
+                body.0,
+                hex(&Sha256::digest(&body.1)),
+                body.2,
+            ));
+        }
+    }
+    let permitted = Permission::ALL
+        .iter()
+        .map(|&permission| {
+            let ((mut list,), _): ((Vec<Principal>,), _) = client
+                .update(admin, "list_permitted", (ListPermitted { permission },))
+                .expect("list_permitted");
+            list.sort();
+            list
+        })
+        .collect();
+    let ((mut authorized,), _): ((Vec<Principal>,), _) = client
+        .update(admin, "list_authorized", ())
+        .expect("list_authorized");
+    authorized.sort();
+    let ((configuration,), _): ((ConfigurationResponse,), _) = client
+        .update(admin, "get_configuration", ())
+        .expect("get_configuration");
+    let ((api_version,), _): ((u16,), _) = client
+        .query(Principal::anonymous(), "api_version", ())
+        .expect("api_version");
+    Observed {
+        assets,
+        properties,
+        bodies,
+        permitted,
+        authorized,
+        configuration,
+        api_version,
+    }
+}
+
+/// An encoding's content type, whole content (`get` then `get_chunk`) and
+/// the `sha256` `get` reports.
+fn read_body(
+    client: &mut AssetClient,
+    key: &str,
+    encoding: &str,
+) -> (String, Vec<u8>, Option<ByteBuf>) {
+    let ((first,), _): ((EncodedAsset,), _) = client
+        .query(
+            Principal::anonymous(),
+            "get",
+            (GetArguments {
+                key: key.into(),
+                accept_encodings: vec![encoding.into()],
+            },),
+        )
+        .unwrap_or_else(|e| panic!("get {key} {encoding}: {e}"));
+    assert_eq!(first.content_encoding, encoding, "get {key}");
+    let total = usize::try_from(first.total_length.0.clone()).unwrap();
+    let mut body = first.content.into_vec();
+    let mut index = 1u64;
+    while body.len() < total {
+        let ((chunk,), _): ((GetChunkResponse,), _) = client
+            .query(
+                Principal::anonymous(),
+                "get_chunk",
+                (GetChunkArguments {
+                    key: key.into(),
+                    content_encoding: encoding.into(),
+                    index: Nat::from(index),
+                    sha256: first.sha256.clone(),
+                },),
+            )
+            .unwrap_or_else(|e| panic!("get_chunk {key} {encoding} {index}: {e}"));
+        assert!(!chunk.content.is_empty(), "get_chunk {key} {index}: empty");
+        body.extend_from_slice(&chunk.content);
+        index += 1;
+    }
+    assert_eq!(body.len(), total, "{key} {encoding}: total_length");
+    (first.content_type, body, first.sha256)
+}
+
+/// `list` and `get` say exactly what was uploaded, and every body, alias
+/// and encoding is served and verifies under v1 and v2; no stale body does.
+fn assert_site(client: &mut AssetClient, populated: &Populated, observed: &Observed, when: &str) {
+    let listed: Vec<&str> = observed.assets.iter().map(|a| a.key.as_str()).collect();
+    let mut expected: Vec<&str> = populated.site.iter().map(|s| s.key.as_str()).collect();
+    expected.sort();
+    assert_eq!(listed, expected, "{when}: the listed keys");
+    for file in &populated.site {
+        let asset = observed.assets.iter().find(|a| a.key == file.key).unwrap();
+        assert_eq!(
+            asset.content_type, file.content_type,
+            "{when}: {}",
+            file.key
+        );
+        let mut encodings: Vec<(String, Option<ByteBuf>, Nat)> = file
+            .encodings
+            .iter()
+            .map(|(e, body)| (e.clone(), sha(body), Nat::from(body.len())))
+            .collect();
+        encodings.sort_by(|a, b| a.0.cmp(&b.0));
+        let listed: Vec<(String, Option<ByteBuf>, Nat)> = asset
+            .encodings
+            .iter()
+            .map(|e| {
+                (
+                    e.content_encoding.clone(),
+                    e.sha256.clone(),
+                    e.length.clone(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            listed, encodings,
+            "{when}: {} encodings, hashes, lengths",
+            file.key
+        );
+        for (encoding, body) in &file.encodings {
+            let (content_type, got, hash) = read_body(client, &file.key, encoding);
+            assert_eq!(content_type, file.content_type, "{when}: get {}", file.key);
+            assert!(
+                got == *body,
+                "{when}: get {} {encoding}: content differs",
+                file.key
+            );
+            assert_eq!(
+                hash,
+                sha(body),
+                "{when}: get {} {encoding}: sha256",
+                file.key
+            );
+            assert_serves(
+                client,
+                &url_of(&file.key),
+                encoding,
+                body,
+                &file.encodings[0].1,
+            );
+        }
+    }
+    for (url, key) in &populated.aliases {
+        let file = populated.site.iter().find(|s| s.key == *key).unwrap();
+        let identity = &file.encodings[0].1;
+        assert_serves(client, url, "identity", identity, identity);
+    }
+    for (url, body) in &populated.stale {
+        assert!(
+            !client.verifies_with_body(url, body),
+            "{when}: the old body of {url} verifies"
+        );
+        assert!(
+            !verifies_v2_with_body(client, url, body),
+            "{when}: the old body of {url} verifies under v2"
+        );
+    }
+    // Properties are served, not only stored.
+    let custom = client.fetch_verified("/custom.html");
+    assert_eq!(custom.header("x-frame-options"), Some("DENY"), "{when}");
+    assert_eq!(
+        custom.header("cache-control"),
+        Some("max-age=600"),
+        "{when}"
+    );
+    assert_eq!(
+        client.fetch_verified("/direct.txt").header("x-direct"),
+        Some("yes"),
+        "{when}"
+    );
+    assert!(
+        !client.verifies_with_body(
+            "/custom",
+            &populated
+                .site
+                .iter()
+                .find(|s| s.key == "/custom.html")
+                .unwrap()
+                .encodings[0]
+                .1
+        ),
+        "{when}: aliasing stays off where it was turned off"
+    );
+}
+
+pub fn an_upgrade_from_the_released_wasm_keeps_assets_permissions_and_batches(wasm: &[u8]) {
+    let release = release_wasm();
+    let mut client = AssetClient::install(select_backend(), release.clone());
+    let populated = populate(&mut client);
+    let before = observe(&mut client);
+    assert_site(&mut client, &populated, &before, &format!("on {RELEASE}"));
+    let certified_before = client.backend.certified_data();
+    let view_before = certified_view(&mut client);
+    if let Some(data) = &certified_before {
+        assert_eq!(
+            *data, view_before.root,
+            "certified_tree reconstructs to the certified data"
+        );
+    }
+
+    // An upgrade that runs out of instructions part way is refused, and the
+    // release keeps serving everything (a twin canister in the same state
+    // tells how many instructions the upgrade takes).
+    let mut twin = AssetClient::install(select_backend(), release.clone());
+    if twin
+        .backend
+        .set_instruction_limits(InstructionLimits::default())
+    {
+        populate(&mut twin);
+        let needed = twin
+            .backend
+            .upgrade(wasm, upgrade_arg())
+            .expect("the twin upgrades")
+            .expect("the host counts instructions");
+        let mut rng = Rng(seed("TRAP_SEED"));
+        let limit = 1 + rng.below(needed - 1);
+        client.backend.set_instruction_limits(InstructionLimits {
+            install: limit,
+            ..InstructionLimits::default()
+        });
+        let error = client
+            .backend
+            .upgrade(wasm, upgrade_arg())
+            .expect_err("an upgrade over its budget must fail");
+        println!(
+            "  upgrade {RELEASE} -> current takes {needed} instructions; with {limit}: {error}"
+        );
+        client
+            .backend
+            .set_instruction_limits(InstructionLimits::default());
+        assert_eq!(
+            observe(&mut client),
+            before,
+            "a refused upgrade changes nothing"
+        );
+        assert_eq!(client.backend.certified_data(), certified_before);
+        assert_site(&mut client, &populated, &before, "after a refused upgrade");
+    } else {
+        println!(
+            "  refused upgrade: SKIPPED on {} (no instruction limits)",
+            twin.backend.name()
+        );
+    }
+    drop(twin);
+
+    let instructions = client
+        .backend
+        .upgrade(wasm, upgrade_arg())
+        .unwrap_or_else(|e| panic!("upgrade {RELEASE} -> current: {e}"));
+    client.wasm = wasm.to_vec();
+    if let Some(instructions) = instructions {
+        println!(
+            "  measured: upgrade {RELEASE} -> current with {} assets: {instructions} instructions",
+            populated.site.len()
+        );
+    }
+    let after = observe(&mut client);
+    assert_eq!(
+        after, before,
+        "list, get, properties, permissions and limits survive"
+    );
+    assert_site(&mut client, &populated, &after, "after the upgrade");
+    // The certified v1 paths and hashes are exactly those before: nothing
+    // was dropped from, or added to, that tree. (Its root may still differ:
+    // the tree's shape follows the order of inserts and deletes, and an
+    // upgrade rebuilds it from the stored records.)
+    let view_after = certified_view(&mut client);
+    if let Some(data) = client.backend.certified_data() {
+        assert_eq!(
+            data, view_after.root,
+            "certified_tree reconstructs to the certified data"
+        );
+    }
+    assert_eq!(
+        view_after.v1_leaves, view_before.v1_leaves,
+        "the certified v1 paths and hashes"
+    );
+    if view_after.root != view_before.root {
+        println!(
+            "  note: the certified root changed across the upgrade (v1 branch {}, v2 branch {}), with the same v1 leaves",
+            if view_after.v1_root == view_before.v1_root {
+                "same"
+            } else {
+                "changed"
+            },
+            if view_after.v2_root == view_before.v2_root {
+                "same"
+            } else {
+                "changed"
+            },
+        );
+    }
+
+    // The batch in flight: its owner adds the last chunk and commits it.
+    let committer = principal(COMMITTER);
+    let (batch, mut chunks, late) = populated.in_flight.clone();
+    let (last, _) = client
+        .create_chunk(committer, &batch, &late[2 * CHUNK..])
+        .expect("the batch in flight takes more chunks after the upgrade");
+    assert!(!chunks.contains(&last), "chunk id {last} handed out twice");
+    chunks.push(last);
+    let refused = client.commit_batch(
+        principal(PREPARER),
+        CommitBatchArguments {
+            batch_id: batch.clone(),
+            operations: vec![],
+        },
+    );
+    assert!(
+        refused.is_err(),
+        "a Prepare holder cannot commit after the upgrade"
+    );
+    client
+        .commit_batch(
+            committer,
+            CommitBatchArguments {
+                batch_id: batch.clone(),
+                operations: vec![
+                    BatchOperationKind::CreateAsset(create(
+                        "/late.bin",
+                        "application/octet-stream",
+                    )),
+                    set_content("/late.bin", "identity", chunks, &late),
+                ],
+            },
+        )
+        .expect("the owner commits the batch started before the upgrade");
+    assert_serves(&mut client, "/late.bin", "identity", &late, &late);
+
+    // The proposal: its evidence finishes, a wrong one is refused, the
+    // right one commits.
+    let preparer = principal(PREPARER);
+    let evidence = loop {
+        let ((evidence,), _): ((Option<ByteBuf>,), _) = client
+            .update(
+                preparer,
+                "compute_evidence",
+                (ComputeEvidenceArguments {
+                    batch_id: populated.proposed.clone(),
+                    max_iterations: Some(1),
+                },),
+            )
+            .expect("compute_evidence after the upgrade");
+        if let Some(evidence) = evidence {
+            break evidence;
+        }
+    };
+    let mut wrong = evidence.clone().into_vec();
+    wrong[0] ^= 1;
+    let commit = |evidence: Vec<u8>| CommitProposedBatchArguments {
+        batch_id: populated.proposed.clone(),
+        evidence: ByteBuf::from(evidence),
+    };
+    assert!(
+        client
+            .update::<_, ()>(committer, "commit_proposed_batch", (commit(wrong),))
+            .is_err(),
+        "a wrong evidence is refused"
+    );
+    must(
+        &mut client,
+        committer,
+        "commit_proposed_batch",
+        commit(evidence.into_vec()),
+    );
+    let proposed_body = b"committed by proposal after the upgrade";
+    assert_serves(
+        &mut client,
+        "/proposed.txt",
+        "identity",
+        proposed_body,
+        proposed_body,
+    );
+
+    // Permissions work, not only list: the manager still manages, the
+    // revoked principal still cannot commit, batch ids are not reused.
+    must(
+        &mut client,
+        principal(MANAGER),
+        "grant_permission",
+        GrantPermission {
+            to_principal: principal(12),
+            permission: Permission::Prepare,
+        },
+    );
+    assert!(
+        client
+            .upload(
+                principal(REVOKED),
+                &[site_file("/x.txt", "text/plain", "x")],
+                CHUNK
+            )
+            .is_err()
+    );
+    let fresh = client.create_batch(client.controller()).unwrap();
+    assert!(
+        fresh > batch && fresh > populated.proposed,
+        "batch id {fresh} reused"
+    );
+
+    // Upgrading the current wasm again keeps it all; going back to the
+    // release either works or is refused, and the site serves either way.
+    let mut model = populated;
+    model.site.push(stored(&site_file(
+        "/late.bin",
+        "application/octet-stream",
+        late,
+    )));
+    model.site.push(stored(&site_file(
+        "/proposed.txt",
+        "text/plain",
+        "committed by proposal after the upgrade",
+    )));
+    let settled = observe(&mut client);
+    client
+        .backend
+        .upgrade(wasm, upgrade_arg())
+        .expect("current -> current");
+    assert_eq!(
+        observe(&mut client),
+        settled,
+        "a second upgrade keeps everything"
+    );
+    match client.backend.upgrade(&release, upgrade_arg()) {
+        Ok(_) => println!("  downgrade current -> {RELEASE}: accepted (same layout)"),
+        Err(e) => println!(
+            "  downgrade current -> {RELEASE}: refused: {}",
+            e.lines().next().unwrap_or("")
+        ),
+    }
+    assert_eq!(observe(&mut client), settled, "after the downgrade attempt");
+    assert_site(&mut client, &model, &settled, "after the downgrade attempt");
+}

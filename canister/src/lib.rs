@@ -16,6 +16,7 @@ pub mod error;
 pub mod http;
 pub mod import;
 pub mod lookup;
+pub mod phases;
 pub mod server;
 pub mod store;
 pub mod types;

@@ -6,12 +6,20 @@ use crate::types::*;
 
 #[ic_cdk::query]
 fn http_request(request: HttpRequest) -> HttpResponse {
+    #[cfg(feature = "phases")]
+    {
+        crate::phases::start(|| ic_cdk::api::performance_counter(0));
+        crate::phases::mark("decode");
+    }
     let certificate = ic_cdk::api::data_certificate();
     let context = QueryContext {
         canister_id: ic_cdk::api::canister_self(),
         certificate: certificate.as_deref(),
     };
-    with_server(|server| server.http_request(&context, &request))
+    let response = with_server(|server| server.http_request(&context, &request));
+    #[cfg(feature = "phases")]
+    ic_cdk::api::debug_print(crate::phases::report());
+    response
 }
 
 #[ic_cdk::query]

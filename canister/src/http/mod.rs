@@ -18,6 +18,7 @@ use serde_bytes::ByteBuf;
 use crate::certification::{CertifiedTree, FALLBACK_PATH};
 use crate::error::{AssetError, Result};
 use crate::lookup::{resolve, served_encoding};
+use crate::phases::mark;
 use crate::store::{AssetRecord, EncodingRecord, Stores};
 use crate::types::{
     HeaderField, HttpRequest, HttpResponse, StreamingCallback, StreamingCallbackHttpResponse,
@@ -60,10 +61,15 @@ pub fn http_request<M: Memory>(
         Err(error) => return text_response(400, &format!("400 Bad Request: {error}\n")),
     };
     let certificate_header = |certified_path: &str| {
-        context
-            .certificate
-            .map(|certificate| certificate_header(certificate, &tree.v1_witness(certified_path)))
+        context.certificate.map(|certificate| {
+            let witness = tree.v1_witness(certified_path);
+            mark("witness");
+            let header = certificate_header(certificate, &witness);
+            mark("certificate_header");
+            header
+        })
     };
+    mark("url");
     let accept_values: Vec<&str> = header_values(request, "accept-encoding").collect();
     let accepted = accept::accepted_encodings(&accept_values);
 
@@ -75,16 +81,21 @@ pub fn http_request<M: Memory>(
             let (name, encoding) = (name.to_string(), encoding.clone());
             Some((key, record, name, encoding))
         });
+    mark("lookup");
     let Some((key, record, encoding_name, encoding)) = found else {
         let mut response = text_response(404, &format!("404 Not Found: {path}\n"));
         response.headers.extend(certificate_header(&path));
         return response;
     };
 
+    let headers = asset_headers(&record, &encoding_name, &encoding);
+    mark("headers");
+    let body = ByteBuf::from(read_chunk(stores, &encoding, 0));
+    mark("body");
     let mut response = HttpResponse {
         status_code: 200,
-        headers: asset_headers(&record, &encoding_name, &encoding),
-        body: ByteBuf::from(read_chunk(stores, &encoding, 0)),
+        headers,
+        body,
         streaming_strategy: None,
         upgrade: None,
     };

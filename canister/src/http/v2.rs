@@ -16,6 +16,7 @@ use crate::certification::{
     CertifiedTree, Head, Part, Scope, asset_head, certify, error_body, error_head, normalized,
 };
 use crate::lookup::{Fallback, fallback, negotiated_encoding, resolve};
+use crate::phases::mark;
 use crate::store::{AssetRecord, Stores};
 use crate::types::{HttpRequest, HttpResponse};
 
@@ -38,11 +39,13 @@ pub fn http_request<M: Memory>(
         },
         Err(_) => return Some(uncertified(400, error_body(400))),
     };
+    mark("url");
     let found = if parsed {
         resolve(&stores.assets, &path)
     } else {
         None
     };
+    mark("lookup");
     let scope = match found {
         Some(_) => Scope::Exact(path.clone()),
         None => Scope::Fallback,
@@ -129,7 +132,9 @@ impl Responder<'_> {
         }
         if encoding.chunks.len() <= 1 {
             let head = asset_head(record, name, encoding, Part::Whole(status));
+            mark("headers");
             let body = read_chunk(stores, encoding, 0);
+            mark("body");
             return Some(self.respond(head, body, encoding.sha256, scope, path));
         }
         let spans = encoding.chunk_spans()?;
@@ -155,7 +160,9 @@ impl Responder<'_> {
             .find(|span| span.start <= offset)
             .expect("the first chunk starts at 0");
         let head = asset_head(record, name, encoding, Part::Chunk(span));
+        mark("headers");
         let body = read_chunk(stores, encoding, span.index);
+        mark("body");
         Some(self.respond(head, body, span.sha256, scope, path))
     }
 
@@ -175,7 +182,9 @@ impl Responder<'_> {
         let mut headers = head.headers.clone();
         if let Some(certificate) = self.context.certificate {
             let certification = certify(&head, body_sha256);
+            mark("response_hash");
             let witness = self.tree.v2_witness(scope, certification, path);
+            mark("witness");
             let expr_path = crate::certification::to_cbor(&scope.expr_path());
             headers.push((
                 "IC-Certificate".into(),
@@ -186,6 +195,7 @@ impl Responder<'_> {
                     BASE64.encode(expr_path)
                 ),
             ));
+            mark("certificate_header");
         }
         HttpResponse {
             status_code: head.status,

@@ -3,7 +3,10 @@
 //! executed by the in-process host (wasmtime fuel: one unit per wasm
 //! instruction). Prints a table; times nothing.
 //!
-//! Run with `scripts/bench.sh` (it builds both wasms first).
+//! Run with `scripts/bench.sh` (it builds both wasms first, and our wasm a
+//! second time with the `phases` feature for the breakdown).
+
+mod scale;
 
 use asset_testkit::GatewayRequest;
 use scenarios::AssetClient;
@@ -18,7 +21,7 @@ struct Row {
 
 fn wasm(name: &str) -> Vec<u8> {
     match name {
-        "asset_server.wasm" => {
+        "asset_server.wasm" | "asset_server_phases.wasm" => {
             let path = format!("{}/../../target/{name}", env!("CARGO_MANIFEST_DIR"));
             std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}; run scripts/bench.sh"))
         }
@@ -274,8 +277,25 @@ fn main() {
         measure_switch();
         return;
     }
-    let ours = measure(wasm("asset_server.wasm"));
-    let reference = measure(wasm("reference_asset_canister.wasm"));
+    let scale_only = std::env::args().any(|a| a == "--scale-only");
+    if !scale_only {
+        let ours = measure(wasm("asset_server.wasm"));
+        let reference = measure(wasm("reference_asset_canister.wasm"));
+        print_table(ours, reference);
+    }
+    println!();
+    println!("Issue 10's workloads (1 KiB pages committed 1,000 per batch):");
+    let (ours, _) = scale::measure(wasm("asset_server.wasm"), false);
+    let (reference, _) = scale::measure(wasm("reference_asset_canister.wasm"), false);
+    print_table(ours, reference);
+    let (_, breakdowns) = scale::measure(wasm("asset_server_phases.wasm"), true);
+    print_breakdown(&breakdowns);
+    if !scale_only {
+        measure_switch();
+    }
+}
+
+fn print_table(ours: Vec<(String, u64)>, reference: Vec<(String, u64)>) {
     let rows: Vec<Row> = ours
         .into_iter()
         .zip(reference)
@@ -302,7 +322,48 @@ fn main() {
             ratio
         );
     }
-    measure_switch();
+}
+
+/// Where each `http_request` of the phases build spends its instructions.
+fn print_breakdown(breakdowns: &[scale::Breakdown]) {
+    let mut names: Vec<String> = Vec::new();
+    for breakdown in breakdowns {
+        for (name, _) in &breakdown.phases {
+            if !names.contains(name) {
+                names.push(name.clone());
+            }
+        }
+    }
+    // `reply` last, whatever order the requests logged their phases in.
+    names.retain(|n| n != "reply");
+    names.push("reply".into());
+    println!();
+    println!(
+        "Per phase of http_request (our wasm built with --features phases; decode = candid \
+         decoding of the request, lookup includes the record's decoding, reply = candid \
+         encoding of the response):"
+    );
+    println!();
+    println!("| request | {} | total |", names.join(" | "));
+    println!("| --- |{} ---: |", " ---: |".repeat(names.len()));
+    for breakdown in breakdowns {
+        let cells: Vec<String> = names
+            .iter()
+            .map(|name| {
+                breakdown
+                    .phases
+                    .iter()
+                    .find(|(n, _)| n == name)
+                    .map_or("-".to_string(), |(_, count)| group(*count))
+            })
+            .collect();
+        println!(
+            "| {} | {} | {} |",
+            breakdown.what,
+            cells.join(" | "),
+            group(breakdown.total)
+        );
+    }
 }
 
 fn group(n: u64) -> String {

@@ -1,0 +1,195 @@
+//! The workloads of issue 10's table: serving among 1,000 and 10,000 stored
+//! assets, a 5 MiB body, upload per MiB, a 1,000-asset commit, the upgrade
+//! with 10,000 assets and the memory they take. With the `phases` build of
+//! our wasm, also where each `http_request` spends its instructions.
+
+use asset_testkit::GatewayRequest;
+use scenarios::AssetClient;
+use scenarios::site::{SiteFile, large_body, site_file};
+
+/// Assets per commit, as a sync of many files splits its commits.
+const PER_COMMIT: usize = 1_000;
+
+/// One measured workload: its label and instructions (or bytes).
+pub type Measured = Vec<(String, u64)>;
+
+/// A request of the breakdown, and the phases the canister logged for it.
+pub struct Breakdown {
+    pub what: String,
+    pub total: u64,
+    /// (phase, instructions), in order; the last is `reply` (candid
+    /// encoding and everything after the last mark).
+    pub phases: Vec<(String, u64)>,
+}
+
+fn kib_files(range: std::ops::Range<usize>) -> Vec<SiteFile> {
+    range
+        .map(|i| {
+            let mut body = format!("<p>page {i}</p>\n").into_bytes();
+            body.resize(1024, b'.');
+            site_file(&format!("/pages/{i:05}.html"), "text/html", body)
+        })
+        .collect()
+}
+
+fn get(url: &str) -> GatewayRequest {
+    GatewayRequest::get(url).with_header("host", "x.icp0.io")
+}
+
+/// Runs the workloads on a fresh canister of `wasm`. With `phases`, the
+/// canister logs a breakdown per `http_request`, returned beside the rows.
+pub fn measure(wasm: Vec<u8>, phases: bool) -> (Measured, Vec<Breakdown>) {
+    let mut recorder = Recorder {
+        rows: Vec::new(),
+        breakdowns: Vec::new(),
+        phases,
+    };
+    let mut client = AssetClient::install(scenarios::backend::host_backend(), wasm);
+    let admin = client.controller();
+
+    let first = client
+        .upload(admin, &kib_files(0..PER_COMMIT), 1_900_000)
+        .unwrap();
+    recorder.rows.push((
+        "commit_batch creating 1,000 assets (1 KiB each)".into(),
+        first.commit_instructions,
+    ));
+    let page = "/pages/00500.html";
+    recorder.serve(
+        &mut client,
+        "http_request 1 KiB asset, 1,000 stored, v1",
+        get(page),
+        1,
+    );
+    recorder.serve(
+        &mut client,
+        "http_request 1 KiB asset, 1,000 stored, v2",
+        get(page),
+        2,
+    );
+    for start in (PER_COMMIT..10_000).step_by(PER_COMMIT) {
+        client
+            .upload(admin, &kib_files(start..start + PER_COMMIT), 1_900_000)
+            .unwrap();
+    }
+    recorder.serve(
+        &mut client,
+        "http_request 1 KiB asset, 10,000 stored, v1",
+        get(page),
+        1,
+    );
+    recorder.serve(
+        &mut client,
+        "http_request 1 KiB asset, 10,000 stored, v2",
+        get(page),
+        2,
+    );
+    if let Some((heap, stable)) = client.backend.memory_bytes() {
+        recorder
+            .rows
+            .push(("heap bytes, 10,000 assets of 1 KiB".into(), heap));
+        recorder
+            .rows
+            .push(("stable memory bytes, 10,000 assets of 1 KiB".into(), stable));
+    }
+
+    let big = site_file(
+        "/big5.bin",
+        "application/octet-stream",
+        large_body(5 * 1024 * 1024),
+    );
+    let upload = client.upload(admin, &[big], 1_900_000).unwrap();
+    recorder.rows.push((
+        "upload per MiB (create_chunk + commit_batch, 5 MiB file)".into(),
+        (upload.chunk_instructions + upload.commit_instructions) / 5,
+    ));
+    recorder.serve(
+        &mut client,
+        "http_request first chunk of a 5 MiB asset, v1",
+        get("/big5.bin"),
+        1,
+    );
+    recorder.serve(
+        &mut client,
+        "http_request first chunk of a 5 MiB asset, v2",
+        get("/big5.bin"),
+        2,
+    );
+    recorder.serve(
+        &mut client,
+        "http_request 206 chunk of a 5 MiB asset (Range: bytes=1900000-), v2",
+        get("/big5.bin").with_header("range", "bytes=1900000-"),
+        2,
+    );
+
+    let wasm = client.wasm.clone();
+    let upgrade = client
+        .backend
+        .upgrade(
+            &wasm,
+            candid::encode_one(None::<asset_server::types::AssetCanisterArgs>).unwrap(),
+        )
+        .unwrap();
+    recorder.rows.push((
+        "upgrade with 10,001 assets".into(),
+        upgrade.unwrap_or_default(),
+    ));
+    (recorder.rows, recorder.breakdowns)
+}
+
+struct Recorder {
+    rows: Measured,
+    breakdowns: Vec<Breakdown>,
+    phases: bool,
+}
+
+impl Recorder {
+    /// Serves `request` under certification `version`, recording its
+    /// instructions and, with `phases`, the canister's breakdown.
+    fn serve(
+        &mut self,
+        client: &mut AssetClient,
+        label: &str,
+        request: GatewayRequest,
+        version: u16,
+    ) {
+        let (response, instructions) = client
+            .http_request_version(&request, Some(version))
+            .unwrap_or_else(|e| panic!("{label}: {e}"));
+        assert!(
+            (200..300).contains(&response.status_code),
+            "{label}: status {}",
+            response.status_code
+        );
+        let total = instructions.unwrap_or_default();
+        self.rows.push((label.to_string(), total));
+        if self.phases {
+            let log = client.backend.take_debug_log();
+            let line = log
+                .iter()
+                .rev()
+                .find(|l| l.starts_with("phases"))
+                .unwrap_or_else(|| panic!("{label}: the phases build logged no breakdown"));
+            self.breakdowns.push(Breakdown {
+                what: label.to_string(),
+                total,
+                phases: deltas(line, total),
+            });
+        }
+    }
+}
+
+/// The log line `phases a=N b=M ...` (cumulative counts) as per-phase
+/// counts, with `reply` the rest of `total`.
+fn deltas(line: &str, total: u64) -> Vec<(String, u64)> {
+    let mut phases = Vec::new();
+    let mut previous = 0;
+    for field in line.split(' ').skip(1) {
+        let (name, at) = field.rsplit_once('=').expect("name=count");
+        let at: u64 = at.parse().expect("a count");
+        phases.push((name.replace('_', " "), at.saturating_sub(previous)));
+        previous = at;
+    }
+    phases.push(("reply".into(), total.saturating_sub(previous)));
+    phases
+}

@@ -7,19 +7,19 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use candid::{Int, Nat, Principal};
 use ic_certified_map::Hash;
-use ic_http_certification::HttpCertification;
 use ic_stable_structures::Memory;
 use serde_bytes::ByteBuf;
 
 use crate::access::{self, Caller};
 use crate::aliases::{alias_targets, aliases_of};
 use crate::certification::{
-    CertifiedTree, Scope, fallback_certifications, normalized, path_certifications,
+    Certification, CertifiedTree, Scope, fallback_certifications, normalized, path_certifications,
 };
 use crate::error::{AssetError, Result};
 use crate::http::{self, QueryContext};
 use crate::import::{self, Imported, SavedForm};
 use crate::lookup::{certified_encoding, fallback, resolve};
+use crate::phases::timed;
 use crate::store::layout::{self, Contents};
 use crate::store::{BatchId, Stores};
 use crate::types::*;
@@ -283,8 +283,10 @@ impl<M: Memory> AssetServer<M> {
         operations: Vec<BatchOperationKind>,
         now: u64,
     ) -> Result<()> {
-        let steps = upload::plan(&self.stores, batch, operations)?;
-        match upload::apply(&mut self.stores, batch, steps, now) {
+        let steps = timed("plan", || upload::plan(&self.stores, batch, operations))?;
+        match timed("apply", || {
+            upload::apply(&mut self.stores, batch, steps, now)
+        }) {
             Applied::Everything => self.rebuild_tree(),
             Applied::Keys(keys) => self.recertify(&keys),
         }
@@ -298,29 +300,33 @@ impl<M: Memory> AssetServer<M> {
     fn recertify(&mut self, keys: &BTreeSet<String>) {
         for key in keys {
             for path in std::iter::once(key.clone()).chain(aliases_of(key)) {
-                let found = resolve(&self.stores.assets, &path);
+                let found = timed("resolve", || resolve(&self.stores.assets, &path));
                 let hash = found
                     .as_ref()
                     .and_then(|(_, record)| certified_encoding(record).map(|(_, e)| e.sha256));
                 // Both branches certify exactly the paths that resolve, so
                 // a path new to v1 has nothing in v2 to replace either.
                 let existed = self.tree.v1.get(&path).is_some();
-                self.tree.v1.set(&path, hash);
+                timed("v1_tree", || self.tree.v1.set(&path, hash));
                 if normalized(&path) != path {
                     continue; // v2 answers such a path as its normal form
                 }
-                let certifications = found
-                    .map(|(_, record)| path_certifications(&record))
-                    .unwrap_or_default();
+                let certifications = timed("v2_response_hashes", || {
+                    found
+                        .map(|(_, record)| path_certifications(&record))
+                        .unwrap_or_default()
+                });
                 let scope = Scope::Exact(path);
-                if existed {
-                    self.tree.v2.replace(&scope, certifications);
-                } else {
-                    self.tree.v2.add(&scope, certifications);
-                }
+                timed("v2_tree", || {
+                    if existed {
+                        self.tree.v2.replace(&scope, certifications);
+                    } else {
+                        self.tree.v2.add(&scope, certifications);
+                    }
+                });
             }
         }
-        self.recertify_fallback();
+        timed("fallback", || self.recertify_fallback());
     }
 
     fn recertify_fallback(&mut self) {
@@ -338,19 +344,20 @@ impl<M: Memory> AssetServer<M> {
         // path's alias targets, that asset's key).
         let mut aliases: BTreeMap<String, (usize, String)> = BTreeMap::new();
         // What an aliased asset certifies, for its aliases.
-        let mut claimed: BTreeMap<String, (Hash, Vec<HttpCertification>)> = BTreeMap::new();
-        for entry in self.stores.assets.iter() {
-            let (key, record) = entry.into_pair();
+        let mut claimed: BTreeMap<String, (Hash, Vec<Certification>)> = BTreeMap::new();
+        // v2's exact entries, added in the tree's order once all are known.
+        let mut exact: Vec<(String, Vec<Certification>)> = Vec::new();
+        let mut records = self.stores.assets.iter();
+        while let Some(entry) = timed("read_records", || records.next()) {
+            let (key, record) = timed("read_records", || entry.into_pair());
             let Some((_, encoding)) = certified_encoding(&record) else {
                 continue; // no body yet: serves nothing
             };
             let hash = encoding.sha256;
-            let certifications = path_certifications(&record);
-            self.tree.v1.set(&key, Some(hash));
+            let certifications = timed("v2_response_hashes", || path_certifications(&record));
+            timed("v1_tree", || self.tree.v1.set(&key, Some(hash)));
             if normalized(&key) == key {
-                self.tree
-                    .v2
-                    .add(&Scope::Exact(key.clone()), certifications.clone());
+                exact.push((key.clone(), certifications.clone()));
             }
             if !record.aliased() {
                 continue;
@@ -371,15 +378,21 @@ impl<M: Memory> AssetServer<M> {
         for (alias, (_, key)) in aliases {
             if self.tree.v1.get(&alias).is_none() {
                 let (hash, certifications) = &claimed[&key];
-                self.tree.v1.set(&alias, Some(*hash));
+                timed("v1_tree", || self.tree.v1.set(&alias, Some(*hash)));
                 if normalized(&alias) == alias {
-                    self.tree
-                        .v2
-                        .add(&Scope::Exact(alias), certifications.iter().copied());
+                    exact.push((alias, certifications.clone()));
                 }
             }
         }
-        self.recertify_fallback();
+        // By segments, the order of the tree's levels (not of the strings:
+        // `/a-b` sorts before `/a/b`, but segment `a` before `a-b`).
+        exact.sort_by(|(a, _), (b, _)| a.split('/').cmp(b.split('/')));
+        timed("v2_tree", || {
+            for (path, certifications) in exact {
+                self.tree.v2.add(&Scope::Exact(path), certifications);
+            }
+        });
+        timed("fallback", || self.recertify_fallback());
     }
 
     // ---- reads ----

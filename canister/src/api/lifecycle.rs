@@ -19,6 +19,8 @@ fn init(args: Option<AssetCanisterArgs>) {
 /// stable memory holds anything it cannot read; see `AssetServer::reopen`.
 #[ic_cdk::post_upgrade]
 fn post_upgrade(args: Option<AssetCanisterArgs>) {
+    #[cfg(feature = "phases")]
+    crate::phases::start(|| ic_cdk::api::performance_counter(0));
     let (server, reopened) = AssetServer::reopen(DefaultMemoryImpl::default())
         .unwrap_or_else(|error| ic_cdk::trap(error.to_string()));
     ic_cdk::api::debug_print(format!("asset_server upgrade: {reopened}"));

@@ -48,11 +48,15 @@ fn caller() -> Caller {
 /// Runs a change as the caller; on success certifies the (possibly new)
 /// root, on error traps, which rolls the whole call back.
 fn write<T>(f: impl FnOnce(&mut AssetServer<DefaultMemoryImpl>, Caller, u64) -> Result<T>) -> T {
+    #[cfg(feature = "phases")]
+    crate::phases::start(|| ic_cdk::api::performance_counter(0));
     let caller = caller();
     let now = ic_cdk::api::time();
     with_server(|server| match f(server, caller, now) {
         Ok(value) => {
             ic_cdk::api::certified_data_set(server.certified_root());
+            #[cfg(feature = "phases")]
+            ic_cdk::api::debug_print(crate::phases::report());
             value
         }
         Err(error) => ic_cdk::trap(error.to_string()),

@@ -10,19 +10,20 @@
 //! live on the heap and are derived data: built from stored records after an
 //! upgrade (`AssetServer::rebuild_tree`), never persisted.
 
+mod lazy;
 mod responses;
 mod v1;
 mod v2;
 
+pub use lazy::Witness;
 pub use responses::{
-    CERTIFICATE_EXPRESSION, Head, Part, asset_certifications, asset_head, certify, error_body,
-    error_head, etag, fallback_certifications, path_certifications, sha256,
+    CERTIFICATE_EXPRESSION, Certification, Head, Part, asset_certifications, asset_head, certify,
+    error_body, error_head, etag, fallback_certifications, path_certifications, sha256,
 };
 pub use v1::{FALLBACK_PATH, V1Tree};
 pub use v2::{Scope, V2Tree, normalized};
 
 use ic_certified_map::{Hash, HashTree, fork, fork_hash};
-use ic_http_certification::HttpCertification;
 
 #[derive(Default)]
 pub struct CertifiedTree {
@@ -38,10 +39,10 @@ impl CertifiedTree {
 
     /// The CBOR witness (self-describe tagged) of a v1 response to `path`.
     pub fn v1_witness(&self, path: &str) -> Vec<u8> {
-        to_cbor(&fork(
-            self.v1.witness(path),
-            HashTree::Pruned(self.v2.root_hash()),
-        ))
+        let tree = fork(self.v1.witness(path), HashTree::Pruned(self.v2.root_hash()));
+        let mut cbor = SELF_DESCRIBE_TAG.to_vec();
+        write_cbor(&tree, &mut cbor);
+        cbor
     }
 
     /// The CBOR witness of the v2 response certified by `certification` at
@@ -49,14 +50,16 @@ impl CertifiedTree {
     pub fn v2_witness(
         &self,
         scope: &Scope,
-        certification: HttpCertification,
+        certification: Certification,
         request_path: &str,
     ) -> Vec<u8> {
-        let witness = ic_certification::fork(
-            ic_certification::pruned(self.v1.root_hash()),
-            self.v2.witness(scope, certification, request_path),
+        let witness = Witness::Fork(
+            Box::new(Witness::Pruned(self.v1.root_hash())),
+            Box::new(self.v2.witness(scope, certification, request_path)),
         );
-        to_cbor(&witness)
+        let mut cbor = SELF_DESCRIBE_TAG.to_vec();
+        witness.write_cbor(&mut cbor);
+        cbor
     }
 
     /// The v1 branch whole and the v2 branch pruned, for `certified_tree`.
@@ -67,6 +70,35 @@ impl CertifiedTree {
         ))
     }
 }
+
+/// Appends `tree` as CBOR, written directly (the same bytes `serde_cbor`
+/// writes, at a fraction of its instructions).
+fn write_cbor(tree: &HashTree<'_>, out: &mut Vec<u8>) {
+    match tree {
+        HashTree::Empty => out.extend_from_slice(&[0x81, 0x00]),
+        HashTree::Fork(children) => {
+            out.extend_from_slice(&[0x83, 0x01]);
+            write_cbor(&children.0, out);
+            write_cbor(&children.1, out);
+        }
+        HashTree::Labeled(label, child) => {
+            out.extend_from_slice(&[0x83, 0x02]);
+            lazy::write_bytes(label, out);
+            write_cbor(child, out);
+        }
+        HashTree::Leaf(value) => {
+            out.extend_from_slice(&[0x82, 0x03]);
+            lazy::write_bytes(value, out);
+        }
+        HashTree::Pruned(hash) => {
+            out.extend_from_slice(&[0x82, 0x04]);
+            lazy::write_bytes(hash, out);
+        }
+    }
+}
+
+/// CBOR's self-describe tag, which certificate headers' trees start with.
+const SELF_DESCRIBE_TAG: [u8; 3] = [0xd9, 0xd9, 0xf7];
 
 /// `value` as CBOR with the self-describe tag, as certificate headers carry it.
 pub fn to_cbor(tree: &impl serde::Serialize) -> Vec<u8> {
@@ -97,6 +129,21 @@ mod tests {
         assert_eq!(reconstruct_v1(&tree.v1_witness("/a")), tree.root_hash());
         assert_eq!(reconstruct_v1(&tree.v1_witness("/x")), tree.root_hash());
         assert_eq!(reconstruct_v1(&tree.full_tree()), tree.root_hash());
+    }
+
+    #[test]
+    fn v1_witnesses_are_the_bytes_serde_cbor_writes() {
+        let mut tree = CertifiedTree::default();
+        for (i, path) in ["/a", "/b/c", "/index.html", "/z"].iter().enumerate() {
+            tree.v1.set(path, Some([i as u8; 32]));
+        }
+        for path in ["/a", "/b/c", "/missing", "/zz"] {
+            let expected = to_cbor(&fork(
+                tree.v1.witness(path),
+                HashTree::Pruned(tree.v2.root_hash()),
+            ));
+            assert_eq!(tree.v1_witness(path), expected, "{path}");
+        }
     }
 
     #[test]

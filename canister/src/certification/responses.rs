@@ -10,8 +10,7 @@ use std::sync::OnceLock;
 
 use ic_certification::Hash;
 use ic_http_certification::{
-    DefaultCelBuilder, DefaultResponseCertification, HttpCertification, HttpResponse, StatusCode,
-    response_hash,
+    DefaultCelBuilder, DefaultResponseCertification, HttpResponse, StatusCode, response_hash,
 };
 use sha2::{Digest, Sha256};
 
@@ -37,6 +36,18 @@ pub enum Part {
     Chunk(ChunkSpan),
     /// `304 Not Modified` for a client that holds the current etag.
     NotModified,
+}
+
+/// One certified response: the hash of its status, headers and body, under
+/// the one expression all responses use.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Certification {
+    pub response_hash: Hash,
+}
+
+/// The hash of the expression every response names.
+pub fn expression_hash() -> Hash {
+    expression().1
 }
 
 /// The expression every response names, and its hash.
@@ -132,7 +143,7 @@ pub fn error_body(status: u16) -> &'static [u8] {
 
 /// The certification of a response with `head` and a body hashing to
 /// `body_sha256`.
-pub fn certify(head: &Head, body_sha256: Hash) -> HttpCertification {
+pub fn certify(head: &Head, body_sha256: Hash) -> Certification {
     let response = HttpResponse::builder()
         .with_status_code(StatusCode::from_u16(head.status).expect("a valid status"))
         .with_headers(head.headers.clone())
@@ -142,7 +153,7 @@ pub fn certify(head: &Head, body_sha256: Hash) -> HttpCertification {
         &DefaultResponseCertification::response_header_exclusions(vec![]),
         Some(body_sha256),
     );
-    HttpCertification::response_only_prehashed(expression().1, response_hash)
+    Certification { response_hash }
 }
 
 /// Every response `record` gives: its whole bodies with `status` (bodies of
@@ -153,7 +164,7 @@ pub fn asset_certifications(
     record: &AssetRecord,
     status: u16,
     not_modified: bool,
-) -> Vec<HttpCertification> {
+) -> Vec<Certification> {
     let mut certifications = Vec::new();
     for (name, encoding) in &record.encodings {
         if encoding.chunks.len() <= 1 {
@@ -176,22 +187,36 @@ pub fn asset_certifications(
 }
 
 /// Everything certified at a path that `record` answers exactly.
-pub fn path_certifications(record: &AssetRecord) -> Vec<HttpCertification> {
+pub fn path_certifications(record: &AssetRecord) -> Vec<Certification> {
     let mut certifications = asset_certifications(record, 200, true);
-    certifications.push(certify(&error_head(405), sha256(error_body(405))));
+    certifications.push(error_certification(405));
     certifications
+}
+
+/// The certification of the error answer with `status` (400, 404 or
+/// 405): the same everywhere, so computed once.
+pub fn error_certification(status: u16) -> Certification {
+    static ERRORS: OnceLock<[Certification; 3]> = OnceLock::new();
+    let errors = ERRORS
+        .get_or_init(|| [400, 404, 405].map(|s| certify(&error_head(s), sha256(error_body(s)))));
+    match status {
+        400 => errors[0],
+        404 => errors[1],
+        405 => errors[2],
+        _ => certify(&error_head(status), sha256(error_body(status))),
+    }
 }
 
 /// Everything certified at the root wildcard: the fallback answer and the
 /// errors a path without an exact entry may get.
-pub fn fallback_certifications(fallback: &Fallback) -> Vec<HttpCertification> {
+pub fn fallback_certifications(fallback: &Fallback) -> Vec<Certification> {
     let mut certifications = match fallback {
         Fallback::NotFoundPage(record) => asset_certifications(record, 404, false),
         Fallback::Index(record) => asset_certifications(record, 200, false),
-        Fallback::Text => vec![certify(&error_head(404), sha256(error_body(404)))],
+        Fallback::Text => vec![error_certification(404)],
     };
     for status in [400, 405] {
-        certifications.push(certify(&error_head(status), sha256(error_body(status))));
+        certifications.push(error_certification(status));
     }
     certifications
 }

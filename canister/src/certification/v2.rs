@@ -4,10 +4,13 @@
 //! (status, headers, body). A path no asset answers is covered by the root
 //! wildcard, which holds the site's fallback and error responses.
 
-use ic_certification::{Hash, HashTree};
-use ic_http_certification::{
-    HttpCertification, HttpCertificationPath, HttpCertificationTree, HttpCertificationTreeEntry,
-};
+use ic_http_certification::HttpCertificationPath;
+use ic_http_certification::utils::more_specific_wildcards_for;
+
+use super::lazy::{Hash, LazyTree, Witness, labeled_hash};
+use super::responses::{Certification, expression_hash};
+
+const LABEL: &[u8] = b"http_expr";
 
 /// The path as the v2 tree (and so the verifier) sees it: empty segments
 /// dropped, a trailing slash kept (`///` is `/`, `/a//b/` is `/a/b/`). Only
@@ -43,41 +46,73 @@ impl Scope {
     pub fn expr_path(&self) -> Vec<String> {
         self.path().to_expr_path()
     }
+
+    /// The labels below `http_expr`: segments, then `<$>` or `<*>`.
+    fn labels(&self) -> Vec<Vec<u8>> {
+        tree_path(self.expr_path())
+    }
+}
+
+/// `expr_path` without its leading `http_expr`, as tree labels.
+fn tree_path(expr_path: Vec<String>) -> Vec<Vec<u8>> {
+    expr_path
+        .into_iter()
+        .skip(1)
+        .map(String::into_bytes)
+        .collect()
+}
+
+/// The labels of one response's leaf at `scope`: the scope's, then the
+/// expression hash, the (uncertified) request's empty label and the
+/// response hash.
+fn entry_path(scope_labels: &[Vec<u8>], certification: &Certification) -> Vec<Vec<u8>> {
+    let mut path = scope_labels.to_vec();
+    path.push(expression_hash().to_vec());
+    path.push(Vec::new());
+    path.push(certification.response_hash.to_vec());
+    path
+}
+
+fn as_slices(path: &[Vec<u8>]) -> Vec<&[u8]> {
+    path.iter().map(Vec::as_slice).collect()
 }
 
 #[derive(Default)]
 pub struct V2Tree {
-    tree: HttpCertificationTree,
+    tree: LazyTree,
 }
 
 impl V2Tree {
     /// The hash of the labeled branch.
     pub fn root_hash(&self) -> Hash {
-        self.tree.root_hash()
+        labeled_hash(LABEL, &self.tree.root_hash())
     }
 
     /// Makes `certifications` the only responses certified at `scope`.
     pub fn replace(
         &mut self,
         scope: &Scope,
-        certifications: impl IntoIterator<Item = HttpCertification>,
+        certifications: impl IntoIterator<Item = Certification>,
     ) {
-        self.tree.delete_by_path(&scope.path());
+        self.tree.delete(&as_slices(&scope.labels()));
         self.add(scope, certifications);
     }
 
     /// Certifies `certifications` at `scope` besides what is there (for
     /// building a tree from nothing, where there is nothing to replace).
-    pub fn add(
-        &mut self,
-        scope: &Scope,
-        certifications: impl IntoIterator<Item = HttpCertification>,
-    ) {
-        let path = scope.path();
-        for certification in certifications {
-            self.tree
-                .insert(&HttpCertificationTreeEntry::new(&path, certification));
-        }
+    pub fn add(&mut self, scope: &Scope, certifications: impl IntoIterator<Item = Certification>) {
+        let labels = scope.labels();
+        let expression = expression_hash();
+        let hashes: Vec<Hash> = certifications
+            .into_iter()
+            .map(|c| c.response_hash)
+            .collect();
+        let suffixes: Vec<[&[u8]; 3]> = hashes
+            .iter()
+            .map(|hash| [expression.as_slice(), b"".as_slice(), hash.as_slice()])
+            .collect();
+        let suffixes: Vec<&[&[u8]]> = suffixes.iter().map(|s| s.as_slice()).collect();
+        self.tree.insert_below(&as_slices(&labels), &suffixes);
     }
 
     /// The labeled witness of one certified response, for a request whose
@@ -86,14 +121,21 @@ impl V2Tree {
     pub fn witness(
         &self,
         scope: &Scope,
-        certification: HttpCertification,
+        certification: Certification,
         request_path: &str,
-    ) -> HashTree {
-        let path = scope.path();
-        let entry = HttpCertificationTreeEntry::new(&path, certification);
-        self.tree
-            .witness(&entry, request_path)
-            .expect("the root wildcard is valid for every request path")
+    ) -> Witness {
+        let labels = scope.labels();
+        let mut witness = self
+            .tree
+            .witness(&as_slices(&entry_path(&labels, &certification)));
+        if *scope == Scope::Fallback {
+            let requested = tree_path(HttpCertificationPath::exact(request_path).to_expr_path());
+            witness = witness.merge(self.tree.witness(&as_slices(&requested)));
+            for path in more_specific_wildcards_for(&requested, &labels) {
+                witness = witness.merge(self.tree.witness(&as_slices(&path)));
+            }
+        }
+        Witness::Labeled(LABEL.to_vec(), Box::new(witness))
     }
 }
 
@@ -101,8 +143,10 @@ impl V2Tree {
 mod tests {
     use super::*;
 
-    fn certification(n: u8) -> HttpCertification {
-        HttpCertification::response_only_prehashed([0; 32], [n; 32])
+    fn certification(n: u8) -> Certification {
+        Certification {
+            response_hash: [n; 32],
+        }
     }
 
     #[test]

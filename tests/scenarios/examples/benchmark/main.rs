@@ -277,6 +277,12 @@ fn main() {
         measure_switch();
         return;
     }
+    // --phases-only: just the breakdown (while working on a phase).
+    if std::env::args().any(|a| a == "--phases-only") {
+        let (_, breakdowns) = scale::measure(wasm("asset_server_phases.wasm"), true);
+        print_breakdown(&breakdowns);
+        return;
+    }
     let scale_only = std::env::args().any(|a| a == "--scale-only");
     if !scale_only {
         let ours = measure(wasm("asset_server.wasm"));
@@ -326,8 +332,9 @@ fn print_table(ours: Vec<(String, u64)>, reference: Vec<(String, u64)>) {
 
 /// Where each `http_request` of the phases build spends its instructions.
 fn print_breakdown(breakdowns: &[scale::Breakdown]) {
+    let (updates, queries): (Vec<_>, Vec<_>) = breakdowns.iter().partition(|b| b.phases.is_empty());
     let mut names: Vec<String> = Vec::new();
-    for breakdown in breakdowns {
+    for breakdown in &queries {
         for (name, _) in &breakdown.phases {
             if !names.contains(name) {
                 names.push(name.clone());
@@ -346,7 +353,7 @@ fn print_breakdown(breakdowns: &[scale::Breakdown]) {
     println!();
     println!("| request | {} | total |", names.join(" | "));
     println!("| --- |{} ---: |", " ---: |".repeat(names.len()));
-    for breakdown in breakdowns {
+    for breakdown in &queries {
         let cells: Vec<String> = names
             .iter()
             .map(|name| {
@@ -362,6 +369,25 @@ fn print_breakdown(breakdowns: &[scale::Breakdown]) {
             breakdown.what,
             cells.join(" | "),
             group(breakdown.total)
+        );
+    }
+    println!();
+    println!("Where updates spend their instructions (summed over the call):");
+    for breakdown in updates {
+        let parts: Vec<String> = breakdown
+            .totals
+            .iter()
+            .map(|(name, n)| format!("{} {}", name.replace('_', " "), group(*n)))
+            .collect();
+        let rest = breakdown
+            .total
+            .saturating_sub(breakdown.totals.iter().map(|(_, n)| n).sum());
+        println!(
+            "- {} ({} in all): {}, the rest {}",
+            breakdown.what,
+            group(breakdown.total),
+            parts.join(", "),
+            group(rest)
         );
     }
 }

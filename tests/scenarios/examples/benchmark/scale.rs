@@ -20,6 +20,9 @@ pub struct Breakdown {
     /// (phase, instructions), in order; the last is `reply` (candid
     /// encoding and everything after the last mark).
     pub phases: Vec<(String, u64)>,
+    /// For updates and upgrades: instructions per part, summed over the
+    /// call (`totals` in the canister's log).
+    pub totals: Vec<(String, u64)>,
 }
 
 fn kib_files(range: std::ops::Range<usize>) -> Vec<SiteFile> {
@@ -68,9 +71,19 @@ pub fn measure(wasm: Vec<u8>, phases: bool) -> (Measured, Vec<Breakdown>) {
         2,
     );
     for start in (PER_COMMIT..10_000).step_by(PER_COMMIT) {
-        client
+        if phases {
+            client.backend.take_debug_log();
+        }
+        let report = client
             .upload(admin, &kib_files(start..start + PER_COMMIT), 1_900_000)
             .unwrap();
+        if phases && start + PER_COMMIT == 10_000 {
+            recorder.logged(
+                &mut client,
+                "commit_batch creating the 9,001st to 10,000th asset",
+                report.commit_instructions,
+            );
+        }
     }
     recorder.serve(
         &mut client,
@@ -134,6 +147,13 @@ pub fn measure(wasm: Vec<u8>, phases: bool) -> (Measured, Vec<Breakdown>) {
         "upgrade with 10,001 assets".into(),
         upgrade.unwrap_or_default(),
     ));
+    if phases {
+        recorder.logged(
+            &mut client,
+            "upgrade with 10,001 assets",
+            upgrade.unwrap_or_default(),
+        );
+    }
     (recorder.rows, recorder.breakdowns)
 }
 
@@ -174,8 +194,40 @@ impl Recorder {
                 what: label.to_string(),
                 total,
                 phases: deltas(line, total),
+                totals: Vec::new(),
             });
         }
+    }
+
+    /// Records the last breakdown the canister logged for an update or
+    /// upgrade that used `total` instructions.
+    fn logged(&mut self, client: &mut AssetClient, label: &str, total: u64) {
+        let log = client.backend.take_debug_log();
+        let report = log
+            .iter()
+            .rev()
+            .find(|l| l.starts_with("phases"))
+            .unwrap_or_else(|| panic!("{label}: the phases build logged no breakdown"));
+        let totals = report
+            .lines()
+            .find_map(|l| l.strip_prefix("totals"))
+            .map(|fields| {
+                fields
+                    .split(' ')
+                    .filter(|f| !f.is_empty())
+                    .map(|f| {
+                        let (name, n) = f.rsplit_once('=').expect("name=count");
+                        (name.to_string(), n.parse().expect("a count"))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        self.breakdowns.push(Breakdown {
+            what: label.to_string(),
+            total,
+            phases: Vec::new(),
+            totals,
+        });
     }
 }
 
@@ -184,7 +236,8 @@ impl Recorder {
 fn deltas(line: &str, total: u64) -> Vec<(String, u64)> {
     let mut phases = Vec::new();
     let mut previous = 0;
-    for field in line.split(' ').skip(1) {
+    let first = line.lines().next().unwrap_or_default();
+    for field in first.split(' ').skip(1) {
         let (name, at) = field.rsplit_once('=').expect("name=count");
         let at: u64 = at.parse().expect("a count");
         phases.push((name.replace('_', " "), at.saturating_sub(previous)));

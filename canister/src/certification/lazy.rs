@@ -1,0 +1,521 @@
+//! A labeled hash tree (the IC's `HashTree` format) that hashes lazily:
+//! inserts and deletes only mark the levels they touch, and the hashes are
+//! computed once, when the root or a witness is next asked for. A commit
+//! of a thousand assets, or the rebuild after an upgrade, hashes each node
+//! once instead of once per insert below it.
+//!
+//! Each level keeps its children sorted by label and combines them with
+//! forks into a balanced binary tree (halving the sorted range), whose
+//! hashes it keeps in pre-order. Witnesses reveal a path and prune
+//! everything else; a label that is absent is proven absent by revealing
+//! its neighbours, as the verifier's lookup requires.
+
+use std::cell::RefCell;
+
+use sha2::{Digest, Sha256};
+
+pub type Hash = [u8; 32];
+
+/// A witness: the part of the tree a response reveals, as the verifier
+/// reads it (the IC's `HashTree`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Witness {
+    Empty,
+    Fork(Box<Witness>, Box<Witness>),
+    Labeled(Vec<u8>, Box<Witness>),
+    Leaf(Vec<u8>),
+    Pruned(Hash),
+}
+
+pub fn empty_hash() -> Hash {
+    Sha256::digest(b"\x11ic-hashtree-empty").into()
+}
+
+pub fn fork_hash(left: &Hash, right: &Hash) -> Hash {
+    let mut h = Sha256::new();
+    h.update(b"\x10ic-hashtree-fork");
+    h.update(left);
+    h.update(right);
+    h.finalize().into()
+}
+
+pub fn labeled_hash(label: &[u8], child: &Hash) -> Hash {
+    let mut h = Sha256::new();
+    h.update(b"\x13ic-hashtree-labeled");
+    h.update(label);
+    h.update(child);
+    h.finalize().into()
+}
+
+pub fn leaf_hash(value: &[u8]) -> Hash {
+    let mut h = Sha256::new();
+    h.update(b"\x10ic-hashtree-leaf");
+    h.update(value);
+    h.finalize().into()
+}
+
+impl Witness {
+    /// The root hash this witness reconstructs.
+    pub fn digest(&self) -> Hash {
+        match self {
+            Witness::Empty => empty_hash(),
+            Witness::Fork(l, r) => fork_hash(&l.digest(), &r.digest()),
+            Witness::Labeled(label, t) => labeled_hash(label, &t.digest()),
+            Witness::Leaf(v) => leaf_hash(v),
+            Witness::Pruned(h) => *h,
+        }
+    }
+
+    /// Joins two witnesses of the same tree into one revealing what either
+    /// reveals.
+    pub fn merge(self, other: Witness) -> Witness {
+        match (self, other) {
+            (Witness::Pruned(_), other) | (other, Witness::Pruned(_)) => other,
+            (Witness::Fork(l1, r1), Witness::Fork(l2, r2)) => {
+                Witness::Fork(Box::new(l1.merge(*l2)), Box::new(r1.merge(*r2)))
+            }
+            (Witness::Labeled(label, t1), Witness::Labeled(_, t2)) => {
+                Witness::Labeled(label, Box::new(t1.merge(*t2)))
+            }
+            (same, _) => same,
+        }
+    }
+
+    /// Appends the CBOR encoding (no self-describe tag).
+    pub fn write_cbor(&self, out: &mut Vec<u8>) {
+        match self {
+            Witness::Empty => out.extend_from_slice(&[0x81, 0x00]),
+            Witness::Fork(l, r) => {
+                out.extend_from_slice(&[0x83, 0x01]);
+                l.write_cbor(out);
+                r.write_cbor(out);
+            }
+            Witness::Labeled(label, t) => {
+                out.extend_from_slice(&[0x83, 0x02]);
+                write_bytes(label, out);
+                t.write_cbor(out);
+            }
+            Witness::Leaf(v) => {
+                out.extend_from_slice(&[0x82, 0x03]);
+                write_bytes(v, out);
+            }
+            Witness::Pruned(h) => {
+                out.extend_from_slice(&[0x82, 0x04]);
+                write_bytes(h, out);
+            }
+        }
+    }
+}
+
+/// A CBOR byte string (major type 2).
+pub fn write_bytes(bytes: &[u8], out: &mut Vec<u8>) {
+    let len = bytes.len() as u64;
+    match len {
+        0..=23 => out.push(0x40 | len as u8),
+        24..=0xff => out.extend_from_slice(&[0x58, len as u8]),
+        0x100..=0xffff => {
+            out.push(0x59);
+            out.extend_from_slice(&(len as u16).to_be_bytes());
+        }
+        0x1_0000..=0xffff_ffff => {
+            out.push(0x5a);
+            out.extend_from_slice(&(len as u32).to_be_bytes());
+        }
+        _ => {
+            out.push(0x5b);
+            out.extend_from_slice(&len.to_be_bytes());
+        }
+    }
+    out.extend_from_slice(bytes);
+}
+
+/// The tree: a root level whose hashes are brought up to date on demand.
+#[derive(Default)]
+pub struct LazyTree {
+    root: RefCell<Level>,
+}
+
+impl LazyTree {
+    /// Puts an empty leaf at `path` (creating the levels above it).
+    pub fn insert(&mut self, path: &[&[u8]]) {
+        self.root.get_mut().insert(path);
+    }
+
+    /// Puts an empty leaf at `prefix` followed by each of `suffixes`,
+    /// walking down to `prefix` once.
+    pub fn insert_below(&mut self, prefix: &[&[u8]], suffixes: &[&[&[u8]]]) {
+        if suffixes.is_empty() {
+            return; // no empty levels: the tree depends only on its leaves
+        }
+        if let Some(level) = self.root.get_mut().level_at(prefix) {
+            for suffix in suffixes {
+                level.insert(suffix);
+            }
+        }
+    }
+
+    /// Removes whatever is at `path` (a leaf or a whole level), and any
+    /// level left empty above it.
+    pub fn delete(&mut self, path: &[&[u8]]) {
+        self.root.get_mut().delete(path);
+    }
+
+    pub fn root_hash(&self) -> Hash {
+        self.root.borrow_mut().hash()
+    }
+
+    /// Reveals `path`: each label on it, or the proof that it is absent;
+    /// everything below its end; everything else pruned.
+    pub fn witness(&self, path: &[&[u8]]) -> Witness {
+        let mut root = self.root.borrow_mut();
+        root.hash();
+        root.witness(path)
+    }
+}
+
+enum Node {
+    Leaf,
+    Level(Box<Level>),
+}
+
+struct Child {
+    label: Box<[u8]>,
+    node: Node,
+    /// `labeled(label, node)`'s hash, while it is known to be current.
+    hash: Option<Hash>,
+}
+
+#[derive(Default)]
+struct Level {
+    /// Sorted by label.
+    children: Vec<Child>,
+    /// The fork tree over the children's hashes, in pre-order (`2n - 1`
+    /// entries), while `clean`.
+    shape: Vec<Hash>,
+    clean: bool,
+}
+
+impl Node {
+    fn hash(&mut self) -> Hash {
+        match self {
+            Node::Leaf => leaf_hash(b""),
+            Node::Level(level) => level.hash(),
+        }
+    }
+
+    fn witness(&self, path: &[&[u8]]) -> Witness {
+        match self {
+            Node::Leaf => Witness::Leaf(Vec::new()),
+            Node::Level(level) => level.witness(path),
+        }
+    }
+}
+
+impl Level {
+    fn find(&self, label: &[u8]) -> Result<usize, usize> {
+        self.children
+            .binary_search_by(|child| (*child.label).cmp(label))
+    }
+
+    /// The level at `path`, created (and everything above it marked for
+    /// rehashing) if need be; `None` if a leaf is in the way.
+    fn level_at(&mut self, path: &[&[u8]]) -> Option<&mut Level> {
+        let Some((label, rest)) = path.split_first() else {
+            return Some(self);
+        };
+        self.clean = false;
+        let i = match self.find(label) {
+            Ok(i) => i,
+            Err(i) => {
+                self.children.insert(
+                    i,
+                    Child {
+                        label: (*label).into(),
+                        node: Node::Level(Box::default()),
+                        hash: None,
+                    },
+                );
+                i
+            }
+        };
+        let child = &mut self.children[i];
+        child.hash = None;
+        match &mut child.node {
+            Node::Level(level) => level.level_at(rest),
+            Node::Leaf => None,
+        }
+    }
+
+    fn insert(&mut self, path: &[&[u8]]) {
+        let Some((label, rest)) = path.split_first() else {
+            return;
+        };
+        self.clean = false;
+        let i = match self.find(label) {
+            Ok(i) => i,
+            Err(i) => {
+                let node = if rest.is_empty() {
+                    Node::Leaf
+                } else {
+                    Node::Level(Box::default())
+                };
+                self.children.insert(
+                    i,
+                    Child {
+                        label: (*label).into(),
+                        node,
+                        hash: None,
+                    },
+                );
+                i
+            }
+        };
+        let child = &mut self.children[i];
+        child.hash = None;
+        if rest.is_empty() {
+            return;
+        }
+        if matches!(child.node, Node::Leaf) {
+            // A leaf where a level is wanted: the longer path wins.
+            child.node = Node::Level(Box::default());
+        }
+        if let Node::Level(level) = &mut child.node {
+            level.insert(rest);
+        }
+    }
+
+    /// Returns whether this level is now empty.
+    fn delete(&mut self, path: &[&[u8]]) -> bool {
+        let Some((label, rest)) = path.split_first() else {
+            return false;
+        };
+        let Ok(i) = self.find(label) else {
+            return self.children.is_empty();
+        };
+        let remove = match &mut self.children[i].node {
+            _ if rest.is_empty() => true,
+            Node::Leaf => false,
+            Node::Level(level) => level.delete(rest),
+        };
+        self.clean = false;
+        if remove {
+            self.children.remove(i);
+        } else {
+            self.children[i].hash = None;
+        }
+        self.children.is_empty()
+    }
+
+    fn hash(&mut self) -> Hash {
+        if !self.clean {
+            self.rehash();
+        }
+        self.shape.first().copied().unwrap_or_else(empty_hash)
+    }
+
+    fn rehash(&mut self) {
+        let hashes: Vec<Hash> = self
+            .children
+            .iter_mut()
+            .map(|child| match child.hash {
+                Some(hash) => hash,
+                None => {
+                    let hash = labeled_hash(&child.label, &child.node.hash());
+                    child.hash = Some(hash);
+                    hash
+                }
+            })
+            .collect();
+        self.shape.clear();
+        if !hashes.is_empty() {
+            self.shape.resize(2 * hashes.len() - 1, [0; 32]);
+            fill(&mut self.shape, &hashes, 0, hashes.len(), 0);
+        }
+        self.clean = true;
+    }
+
+    /// Needs `hash` called first (the tree is clean).
+    fn witness(&self, path: &[&[u8]]) -> Witness {
+        if self.children.is_empty() {
+            return Witness::Empty;
+        }
+        let Some((label, rest)) = path.split_first() else {
+            // The end of the path: reveal everything below.
+            let all: Vec<usize> = (0..self.children.len()).collect();
+            return self.reveal(&all, &|child| child.node.witness(&[]));
+        };
+        match self.find(label) {
+            Ok(i) => self.reveal(&[i], &|child| child.node.witness(rest)),
+            Err(i) => {
+                // Absent: its neighbours, adjacent in the flattened forks.
+                let neighbours: Vec<usize> = [i.checked_sub(1), Some(i)]
+                    .into_iter()
+                    .flatten()
+                    .filter(|&j| j < self.children.len())
+                    .collect();
+                self.reveal(&neighbours, &|child| {
+                    Witness::Pruned(self.child_node_hash(child))
+                })
+            }
+        }
+    }
+
+    /// The hash of `child`'s node (clean tree).
+    fn child_node_hash(&self, child: &Child) -> Hash {
+        match &child.node {
+            Node::Leaf => leaf_hash(b""),
+            Node::Level(level) => level.shape.first().copied().unwrap_or_else(empty_hash),
+        }
+    }
+
+    /// The fork tree with the children at `indices` (sorted) revealed as
+    /// `labeled(label, inner(child))` and the rest pruned.
+    fn reveal(&self, indices: &[usize], inner: &dyn Fn(&Child) -> Witness) -> Witness {
+        self.reveal_range(indices, inner, 0, self.children.len(), 0)
+    }
+
+    fn reveal_range(
+        &self,
+        indices: &[usize],
+        inner: &dyn Fn(&Child) -> Witness,
+        lo: usize,
+        hi: usize,
+        pos: usize,
+    ) -> Witness {
+        if !indices.iter().any(|&i| lo <= i && i < hi) {
+            return Witness::Pruned(self.shape[pos]);
+        }
+        if hi - lo == 1 {
+            let child = &self.children[lo];
+            return Witness::Labeled(child.label.to_vec(), Box::new(inner(child)));
+        }
+        let mid = lo + (hi - lo) / 2;
+        Witness::Fork(
+            Box::new(self.reveal_range(indices, inner, lo, mid, pos + 1)),
+            Box::new(self.reveal_range(indices, inner, mid, hi, pos + 2 * (mid - lo))),
+        )
+    }
+}
+
+/// Fills `shape[pos..]` with the fork tree over `hashes[lo..hi]`.
+fn fill(shape: &mut [Hash], hashes: &[Hash], lo: usize, hi: usize, pos: usize) -> Hash {
+    let hash = if hi - lo == 1 {
+        hashes[lo]
+    } else {
+        let mid = lo + (hi - lo) / 2;
+        let left = fill(shape, hashes, lo, mid, pos + 1);
+        let right = fill(shape, hashes, mid, hi, pos + 2 * (mid - lo));
+        fork_hash(&left, &right)
+    };
+    shape[pos] = hash;
+    hash
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ic_certification::{HashTree, LookupResult};
+
+    fn tree(paths: &[&[&str]]) -> LazyTree {
+        let mut tree = LazyTree::default();
+        for path in paths {
+            let labels: Vec<&[u8]> = path.iter().map(|s| s.as_bytes()).collect();
+            tree.insert(&labels);
+        }
+        tree
+    }
+
+    fn labels<'a>(path: &[&'a str]) -> Vec<&'a [u8]> {
+        path.iter().map(|s| s.as_bytes()).collect()
+    }
+
+    /// The witness as the verifier's own type, via our CBOR.
+    fn decoded(witness: &Witness) -> HashTree {
+        let mut cbor = Vec::new();
+        witness.write_cbor(&mut cbor);
+        serde_cbor::from_slice(&cbor).expect("our CBOR is a HashTree")
+    }
+
+    #[test]
+    fn hashes_match_the_reference_implementation_for_any_size() {
+        for n in 0..40 {
+            let names: Vec<String> = (0..n).map(|i| format!("k{i:03}")).collect();
+            let paths: Vec<Vec<&str>> = names.iter().map(|k| vec!["a", k.as_str()]).collect();
+            let refs: Vec<&[&str]> = paths.iter().map(|p| p.as_slice()).collect();
+            let t = tree(&refs);
+            for name in &names {
+                let w = t.witness(&labels(&["a", name]));
+                assert_eq!(w.digest(), t.root_hash());
+                let decoded = decoded(&w);
+                assert_eq!(decoded.digest(), t.root_hash());
+                assert!(matches!(
+                    decoded.lookup_path([b"a".as_slice(), name.as_bytes()]),
+                    LookupResult::Found(_)
+                ));
+            }
+        }
+    }
+
+    #[test]
+    fn absent_labels_are_proven_absent() {
+        let t = tree(&[&["a", "b"], &["a", "d"], &["a", "f"], &["c", "x"]]);
+        for missing in ["0", "a0", "c", "e", "z"] {
+            let w = decoded(&t.witness(&labels(&["a", missing])));
+            assert_eq!(w.digest(), t.root_hash());
+            assert_eq!(
+                w.lookup_path([b"a".as_slice(), missing.as_bytes()]),
+                LookupResult::Absent,
+                "{missing}"
+            );
+        }
+        let w = decoded(&t.witness(&labels(&["b", "x"])));
+        assert_eq!(w.lookup_path([b"b".as_slice(), b"x"]), LookupResult::Absent);
+        let empty = LazyTree::default();
+        let w = decoded(&empty.witness(&labels(&["a"])));
+        assert_eq!(w.lookup_path([b"a".as_slice()]), LookupResult::Absent);
+        assert_eq!(w.digest(), empty.root_hash());
+    }
+
+    #[test]
+    fn deleting_leaves_the_tree_as_if_never_inserted() {
+        let mut t = tree(&[&["a", "b", "c"], &["a", "d"]]);
+        t.root_hash();
+        t.delete(&labels(&["a", "b"]));
+        assert_eq!(t.root_hash(), tree(&[&["a", "d"]]).root_hash());
+        t.delete(&labels(&["a", "d"]));
+        assert_eq!(t.root_hash(), LazyTree::default().root_hash());
+    }
+
+    #[test]
+    fn insertion_order_does_not_matter() {
+        let a = tree(&[&["x", "1"], &["y"], &["x", "2"]]);
+        let mut b = tree(&[&["x", "2"]]);
+        b.root_hash();
+        b.insert(&labels(&["y"]));
+        b.root_hash();
+        b.insert(&labels(&["x", "1"]));
+        assert_eq!(a.root_hash(), b.root_hash());
+    }
+
+    #[test]
+    fn merged_witnesses_reveal_both_paths() {
+        let t = tree(&[&["a", "1"], &["b", "2"], &["c", "3"]]);
+        let w = t
+            .witness(&labels(&["a", "1"]))
+            .merge(t.witness(&labels(&["c", "3"])));
+        let decoded = decoded(&w);
+        assert_eq!(decoded.digest(), t.root_hash());
+        assert!(matches!(
+            decoded.lookup_path([b"a".as_slice(), b"1"]),
+            LookupResult::Found(_)
+        ));
+        assert!(matches!(
+            decoded.lookup_path([b"c".as_slice(), b"3"]),
+            LookupResult::Found(_)
+        ));
+        assert_eq!(
+            decoded.lookup_path([b"b".as_slice(), b"2"]),
+            LookupResult::Unknown
+        );
+    }
+}

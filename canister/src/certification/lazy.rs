@@ -47,6 +47,12 @@ pub fn labeled_hash(label: &[u8], child: &Hash) -> Hash {
     h.finalize().into()
 }
 
+/// The hash of every leaf in the v2 tree (they hold nothing), computed once.
+fn empty_leaf_hash() -> Hash {
+    static HASH: std::sync::OnceLock<Hash> = std::sync::OnceLock::new();
+    *HASH.get_or_init(|| leaf_hash(b""))
+}
+
 pub fn leaf_hash(value: &[u8]) -> Hash {
     let mut h = Sha256::new();
     h.update(b"\x10ic-hashtree-leaf");
@@ -137,6 +143,7 @@ pub struct LazyTree {
 
 impl LazyTree {
     /// Puts an empty leaf at `path` (creating the levels above it).
+    #[cfg(test)]
     pub fn insert(&mut self, path: &[&[u8]]) {
         self.root.get_mut().insert(path);
     }
@@ -198,7 +205,7 @@ struct Level {
 impl Node {
     fn hash(&mut self) -> Hash {
         match self {
-            Node::Leaf => leaf_hash(b""),
+            Node::Leaf => empty_leaf_hash(),
             Node::Level(level) => level.hash(),
         }
     }
@@ -363,7 +370,7 @@ impl Level {
     /// The hash of `child`'s node (clean tree).
     fn child_node_hash(&self, child: &Child) -> Hash {
         match &child.node {
-            Node::Leaf => leaf_hash(b""),
+            Node::Leaf => empty_leaf_hash(),
             Node::Level(level) => level.shape.first().copied().unwrap_or_else(empty_hash),
         }
     }

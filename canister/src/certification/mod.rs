@@ -17,8 +17,9 @@ mod v2;
 
 pub use lazy::Witness;
 pub use responses::{
-    CERTIFICATE_EXPRESSION, Certification, Head, Part, asset_certifications, asset_head, certify,
-    error_body, error_head, etag, fallback_certifications, path_certifications, sha256,
+    CERTIFICATE_EXPRESSION, Certification, Head, Part, asset_certifications, asset_head,
+    cached_certification, certify, error_body, error_certification, error_head, etag,
+    fallback_certifications, path_certifications, seal, sha256,
 };
 pub use v1::{FALLBACK_PATH, V1Tree};
 pub use v2::{Scope, V2Tree, normalized};

@@ -15,7 +15,7 @@ use ic_http_certification::{
 use sha2::{Digest, Sha256};
 
 use crate::lookup::{Fallback, IDENTITY};
-use crate::store::{AssetRecord, ChunkSpan, EncodingRecord};
+use crate::store::{AssetRecord, ChunkSpan, EncodingRecord, ResponseCache};
 use crate::types::HeaderField;
 
 pub const CERTIFICATE_EXPRESSION: &str = "IC-CertificateExpression";
@@ -156,11 +156,105 @@ pub fn certify(head: &Head, body_sha256: Hash) -> Certification {
     Certification { response_hash }
 }
 
+/// Version of how asset responses are built (`asset_head`, the
+/// expression): bump it when either changes, so that response hashes
+/// cached by an older build are recomputed instead of used.
+const RESPONSES_FORMAT: u8 = 1;
+
+/// What a record stores as its `responses`: the format, the expression's
+/// hash, then the hashes of `asset_certifications(record, 200, true)`.
+pub fn seal(record: &AssetRecord) -> ResponseCache {
+    let certifications = compute_certifications(record, 200, true);
+    let mut bytes = Vec::with_capacity(33 + 32 * certifications.len());
+    bytes.push(RESPONSES_FORMAT);
+    bytes.extend_from_slice(&expression().1);
+    for certification in certifications {
+        bytes.extend_from_slice(&certification.response_hash);
+    }
+    ResponseCache(bytes)
+}
+
+/// The record's cached `asset_certifications(record, 200, true)`, if the
+/// cache was written by a build that answers as this one does.
+fn cached(record: &AssetRecord) -> Option<Vec<Certification>> {
+    let bytes = &record.responses.0;
+    if bytes.len() < 33 || bytes[0] != RESPONSES_FORMAT || bytes[1..33] != expression().1 {
+        return None;
+    }
+    let hashes = &bytes[33..];
+    if hashes.len() != 32 * certification_count(record) {
+        return None;
+    }
+    Some(
+        hashes
+            .chunks_exact(32)
+            .map(|h| Certification {
+                response_hash: h.try_into().expect("32 bytes"),
+            })
+            .collect(),
+    )
+}
+
+/// How many responses `asset_certifications(record, 200, true)` lists.
+fn certification_count(record: &AssetRecord) -> usize {
+    record.encodings.values().map(responses_of).sum()
+}
+
+/// The responses one encoding has at status 200: its body or its chunks,
+/// and the 304.
+fn responses_of(encoding: &EncodingRecord) -> usize {
+    let bodies = if encoding.chunks.len() <= 1 {
+        1
+    } else if encoding.chunks_certifiable() {
+        encoding.chunks.len()
+    } else {
+        0
+    };
+    bodies + 1
+}
+
+/// The certification of `part` of `record`'s body in `encoding_name` at
+/// status 200 (or 304) from the record's cache; `None` when the cache
+/// cannot say (written by an older build, or another status).
+pub fn cached_certification(
+    record: &AssetRecord,
+    encoding_name: &str,
+    part: Part,
+) -> Option<Certification> {
+    let mut index = 0;
+    for (name, encoding) in &record.encodings {
+        if name == encoding_name {
+            index += match part {
+                Part::Whole(200) if encoding.chunks.len() <= 1 => 0,
+                Part::Chunk(span) if encoding.chunks.len() > 1 => span.index,
+                Part::NotModified => responses_of(encoding) - 1,
+                _ => return None,
+            };
+            return cached(record)?.get(index).copied();
+        }
+        index += responses_of(encoding);
+    }
+    None
+}
+
 /// Every response `record` gives: its whole bodies with `status` (bodies of
 /// several chunks as one `206` per chunk, when `status` is 200), and a `304`
 /// per body when `not_modified`. Bodies stored before v2 whose chunks are
 /// not each hashed get none (they are served under v1).
 pub fn asset_certifications(
+    record: &AssetRecord,
+    status: u16,
+    not_modified: bool,
+) -> Vec<Certification> {
+    if status == 200 && not_modified {
+        if let Some(certifications) = cached(record) {
+            return certifications;
+        }
+    }
+    compute_certifications(record, status, not_modified)
+}
+
+fn compute_certifications(
     record: &AssetRecord,
     status: u16,
     not_modified: bool,
@@ -219,4 +313,85 @@ pub fn fallback_certifications(fallback: &Fallback) -> Vec<Certification> {
         certifications.push(error_certification(status));
     }
     certifications
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::chunk_entry;
+
+    fn encoding(bodies: &[&[u8]]) -> EncodingRecord {
+        let whole: Vec<u8> = bodies.concat();
+        EncodingRecord {
+            sha256: sha256(&whole),
+            length: whole.len() as u64,
+            modified: 7,
+            chunks: (0..bodies.len() as u64).collect(),
+            chunk_table: if bodies.len() > 1 {
+                bodies.iter().flat_map(|b| chunk_entry(b)).collect()
+            } else {
+                Vec::new()
+            },
+        }
+    }
+
+    fn record() -> AssetRecord {
+        let mut record = AssetRecord::new("text/html".into());
+        record.max_age = Some(60);
+        record.headers = Some(vec![("x-a".into(), "1".into())]);
+        record.encodings.insert("br".into(), encoding(&[b"b"]));
+        record
+            .encodings
+            .insert("gzip".into(), encoding(&[b"g1", b"g2", b"g3"]));
+        record
+            .encodings
+            .insert("identity".into(), encoding(&[b"i"]));
+        record
+    }
+
+    #[test]
+    fn sealed_responses_are_the_computed_ones() {
+        let mut record = record();
+        let computed = compute_certifications(&record, 200, true);
+        assert_eq!(cached(&record), None, "nothing sealed yet");
+        record.responses = seal(&record);
+        assert_eq!(cached(&record), Some(computed.clone()));
+        assert_eq!(asset_certifications(&record, 200, true), computed);
+        // Each part finds its own among them.
+        for (name, encoding) in &record.encodings {
+            let mut parts = vec![Part::NotModified];
+            match encoding.chunk_spans() {
+                Some(spans) if spans.len() > 1 => parts.extend(spans.into_iter().map(Part::Chunk)),
+                _ => parts.push(Part::Whole(200)),
+            }
+            for part in parts {
+                let head = asset_head(&record, name, encoding, part);
+                let body = match part {
+                    Part::Chunk(span) => span.sha256,
+                    Part::NotModified => sha256(b""),
+                    Part::Whole(_) => encoding.sha256,
+                };
+                assert_eq!(
+                    cached_certification(&record, name, part),
+                    Some(certify(&head, body)),
+                    "{name} {part:?}"
+                );
+            }
+        }
+        assert_eq!(cached_certification(&record, "br", Part::Whole(404)), None);
+    }
+
+    #[test]
+    fn a_stale_cache_is_not_used() {
+        let mut record = record();
+        record.responses = seal(&record);
+        // Another encoding added without sealing again: the count differs.
+        record.encodings.insert("deflate".into(), encoding(&[b"d"]));
+        assert_eq!(cached(&record), None);
+        // Another format or expression.
+        let mut record = self::tests::record();
+        record.responses = seal(&record);
+        record.responses.0[0] = RESPONSES_FORMAT + 1;
+        assert_eq!(cached(&record), None);
+    }
 }

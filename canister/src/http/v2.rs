@@ -13,7 +13,8 @@ use super::range::{self, Ask};
 use super::url::{UrlError, request_path};
 use super::{QueryContext, header_values, read_chunk};
 use crate::certification::{
-    CertifiedTree, Head, Part, Scope, asset_head, certify, error_body, error_head, normalized,
+    Certification, CertifiedTree, Head, Part, Scope, asset_head, cached_certification, certify,
+    error_body, error_certification, error_head, normalized,
 };
 use crate::lookup::{Fallback, fallback, negotiated_encoding, resolve};
 use crate::phases::mark;
@@ -128,14 +129,16 @@ impl Responder<'_> {
         let conditional = matches!(scope, Scope::Exact(_));
         if conditional && asked.holds(&crate::certification::etag(encoding)) {
             let head = asset_head(record, name, encoding, Part::NotModified);
-            return Some(self.respond(head, Vec::new(), sha256(b""), scope, path));
+            let cached = cached_certification(record, name, Part::NotModified);
+            return Some(self.respond(head, Vec::new(), sha256(b""), cached, scope, path));
         }
         if encoding.chunks.len() <= 1 {
             let head = asset_head(record, name, encoding, Part::Whole(status));
             mark("headers");
             let body = read_chunk(stores, encoding, 0);
             mark("body");
-            return Some(self.respond(head, body, encoding.sha256, scope, path));
+            let cached = cached_certification(record, name, Part::Whole(status));
+            return Some(self.respond(head, body, encoding.sha256, cached, scope, path));
         }
         let spans = encoding.chunk_spans()?;
         let offset = match asked
@@ -163,12 +166,21 @@ impl Responder<'_> {
         mark("headers");
         let body = read_chunk(stores, encoding, span.index);
         mark("body");
-        Some(self.respond(head, body, span.sha256, scope, path))
+        let cached = cached_certification(record, name, Part::Chunk(span));
+        Some(self.respond(head, body, span.sha256, cached, scope, path))
     }
 
     fn error(&self, status: u16, scope: &Scope, path: &str) -> HttpResponse {
         let body = error_body(status);
-        self.respond(error_head(status), body.to_vec(), sha256(body), scope, path)
+        let certification = Some(error_certification(status));
+        self.respond(
+            error_head(status),
+            body.to_vec(),
+            sha256(body),
+            certification,
+            scope,
+            path,
+        )
     }
 
     fn respond(
@@ -176,12 +188,15 @@ impl Responder<'_> {
         head: Head,
         body: Vec<u8>,
         body_sha256: [u8; 32],
+        cached: Option<Certification>,
         scope: &Scope,
         path: &str,
     ) -> HttpResponse {
         let mut headers = head.headers.clone();
         if let Some(certificate) = self.context.certificate {
-            let certification = certify(&head, body_sha256);
+            // Computed at commit and stored with the record, but for the
+            // 404 page and records written by an older build.
+            let certification = cached.unwrap_or_else(|| certify(&head, body_sha256));
             mark("response_hash");
             let witness = self.tree.v2_witness(scope, certification, path);
             mark("witness");

@@ -33,7 +33,8 @@ pub mod layout;
 mod records;
 
 pub use records::{
-    AssetRecord, BatchRecord, ChunkSpan, Configuration, Counters, EncodingRecord, chunk_entry,
+    AssetRecord, BatchRecord, ChunkSpan, Configuration, Counters, EncodingRecord, ResponseCache,
+    chunk_entry,
 };
 
 use candid::Principal;

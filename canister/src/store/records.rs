@@ -21,7 +21,32 @@ pub struct AssetRecord {
     pub is_aliased: Option<bool>,
     pub allow_raw_access: Option<bool>,
     pub encodings: BTreeMap<String, EncodingRecord>,
+    /// The v2 response hashes of this record's answers, written with it
+    /// (see `certification::seal`), so that neither a query nor the tree's
+    /// rebuild after an upgrade recomputes them. Derived data: ignored when
+    /// comparing records, and recomputed when absent or stale.
+    #[serde(default, skip_serializing_if = "ResponseCache::is_empty")]
+    pub responses: ResponseCache,
 }
+
+/// Bytes derived from the rest of a record; equal whatever they hold.
+#[derive(Serialize, Deserialize, Clone, Debug, Default)]
+#[serde(transparent)]
+pub struct ResponseCache(#[serde(with = "serde_bytes")] pub Vec<u8>);
+
+impl ResponseCache {
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl PartialEq for ResponseCache {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl Eq for ResponseCache {}
 
 /// One encoded body: where its bytes are and what they hash to.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
@@ -221,7 +246,26 @@ macro_rules! cbor_storable {
     )*};
 }
 
-cbor_storable!(AssetRecord, BatchRecord, Counters);
+cbor_storable!(BatchRecord, Counters);
+
+/// Written with its response hashes filled in (`certification::seal`), so
+/// whatever writes a record, the cache matches the record it is part of.
+impl Storable for AssetRecord {
+    fn to_bytes(&self) -> Cow<'_, [u8]> {
+        Cow::Owned(self.clone().into_bytes())
+    }
+
+    fn into_bytes(mut self) -> Vec<u8> {
+        self.responses = crate::certification::seal(&self);
+        serde_cbor::to_vec(&self).expect("stored records always encode")
+    }
+
+    fn from_bytes(bytes: Cow<[u8]>) -> Self {
+        serde_cbor::from_slice(&bytes).expect("stored record is valid CBOR")
+    }
+
+    const BOUND: Bound = Bound::Unbounded;
+}
 
 impl AssetRecord {
     pub fn new(content_type: String) -> Self {
@@ -232,6 +276,7 @@ impl AssetRecord {
             is_aliased: None,
             allow_raw_access: None,
             encodings: BTreeMap::new(),
+            responses: ResponseCache::default(),
         }
     }
 

@@ -5,8 +5,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use crate::certification::Hash;
 use candid::{Int, Nat, Principal};
-use ic_certified_map::Hash;
 use ic_stable_structures::Memory;
 use serde_bytes::ByteBuf;
 
@@ -345,7 +345,9 @@ impl<M: Memory> AssetServer<M> {
         let mut aliases: BTreeMap<String, (usize, String)> = BTreeMap::new();
         // What an aliased asset certifies, for its aliases.
         let mut claimed: BTreeMap<String, (Hash, Vec<Certification>)> = BTreeMap::new();
-        // v2's exact entries, added in the tree's order once all are known.
+        // v1's paths and v2's exact entries, added in the trees' order once
+        // all are known (each insert then lands at the end of its level).
+        let mut certified: BTreeMap<String, Hash> = BTreeMap::new();
         let mut exact: Vec<(String, Vec<Certification>)> = Vec::new();
         let mut records = self.stores.assets.iter();
         while let Some(entry) = timed("read_records", || records.next()) {
@@ -355,7 +357,7 @@ impl<M: Memory> AssetServer<M> {
             };
             let hash = encoding.sha256;
             let certifications = timed("v2_response_hashes", || path_certifications(&record));
-            timed("v1_tree", || self.tree.v1.set(&key, Some(hash)));
+            certified.insert(key.clone(), hash);
             if normalized(&key) == key {
                 exact.push((key.clone(), certifications.clone()));
             }
@@ -376,9 +378,9 @@ impl<M: Memory> AssetServer<M> {
         }
         // An asset stored under a path wins over any alias of it.
         for (alias, (_, key)) in aliases {
-            if self.tree.v1.get(&alias).is_none() {
+            if !certified.contains_key(&alias) {
                 let (hash, certifications) = &claimed[&key];
-                timed("v1_tree", || self.tree.v1.set(&alias, Some(*hash)));
+                certified.insert(alias.clone(), *hash);
                 if normalized(&alias) == alias {
                     exact.push((alias, certifications.clone()));
                 }
@@ -387,6 +389,11 @@ impl<M: Memory> AssetServer<M> {
         // By segments, the order of the tree's levels (not of the strings:
         // `/a-b` sorts before `/a/b`, but segment `a` before `a-b`).
         exact.sort_by(|(a, _), (b, _)| a.split('/').cmp(b.split('/')));
+        timed("v1_tree", || {
+            for (path, hash) in certified {
+                self.tree.v1.set(&path, Some(hash));
+            }
+        });
         timed("v2_tree", || {
             for (path, certifications) in exact {
                 self.tree.v2.add(&Scope::Exact(path), certifications);

@@ -512,14 +512,7 @@ fn store_creates_and_replaces_in_one_call() {
 fn an_upgrade_keeps_assets_certificates_and_a_batch_in_flight() {
     let mut h = site();
     let admin = h.admin();
-    let certified_paths = |h: &Harness| -> Vec<(Vec<u8>, [u8; 32])> {
-        h.server
-            .tree()
-            .v1
-            .paths()
-            .map(|(p, v)| (p.to_vec(), *v))
-            .collect()
-    };
+    let certified_paths = |h: &Harness| -> Vec<(Vec<u8>, [u8; 32])> { h.server.tree().v1.paths() };
     let before = certified_paths(&h);
     let batch = new_batch(&mut h);
     let id = chunk(&mut h, batch, b"uploaded before the upgrade");
@@ -657,21 +650,9 @@ fn rebuilding_the_tree_after_an_upgrade_gives_the_incrementally_kept_root() {
         ],
     )
     .unwrap();
-    let incremental: Vec<(Vec<u8>, [u8; 32])> = h
-        .server
-        .tree()
-        .v1
-        .paths()
-        .map(|(p, v)| (p.to_vec(), *v))
-        .collect();
+    let incremental: Vec<(Vec<u8>, [u8; 32])> = h.server.tree().v1.paths();
     h.upgrade();
-    let rebuilt: Vec<(Vec<u8>, [u8; 32])> = h
-        .server
-        .tree()
-        .v1
-        .paths()
-        .map(|(p, v)| (p.to_vec(), *v))
-        .collect();
+    let rebuilt: Vec<(Vec<u8>, [u8; 32])> = h.server.tree().v1.paths();
     assert_eq!(rebuilt, incremental);
     assert_eq!(
         h.certified_data,

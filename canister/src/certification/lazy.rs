@@ -145,7 +145,52 @@ impl LazyTree {
     /// Puts an empty leaf at `path` (creating the levels above it).
     #[cfg(test)]
     pub fn insert(&mut self, path: &[&[u8]]) {
-        self.root.get_mut().insert(path);
+        self.root.get_mut().insert(path, b"");
+    }
+
+    /// Puts a leaf holding `value` at `label` of the top level.
+    pub fn set_leaf(&mut self, label: &[u8], value: &[u8]) {
+        self.root.get_mut().insert(&[label], value);
+    }
+
+    /// The value of the leaf at `label` of the top level.
+    pub fn leaf(&self, label: &[u8]) -> Option<Vec<u8>> {
+        let root = self.root.borrow();
+        let i = root.find(label).ok()?;
+        match &root.children[i].node {
+            Node::Leaf(value) => Some(value.to_vec()),
+            Node::Level(_) => None,
+        }
+    }
+
+    /// Labels and values of the top level's leaves, in order.
+    pub fn leaves(&self) -> Vec<(Vec<u8>, Vec<u8>)> {
+        let root = self.root.borrow();
+        root.children
+            .iter()
+            .filter_map(|child| match &child.node {
+                Node::Leaf(value) => Some((child.label.to_vec(), value.to_vec())),
+                Node::Level(_) => None,
+            })
+            .collect()
+    }
+
+    /// Reveals the union of `paths` (see `witness`).
+    pub fn witness_all(&self, paths: &[&[&[u8]]]) -> Witness {
+        let mut root = self.root.borrow_mut();
+        root.hash();
+        paths
+            .iter()
+            .map(|path| root.witness(path))
+            .reduce(Witness::merge)
+            .unwrap_or(Witness::Pruned(root.hash()))
+    }
+
+    /// Everything, unpruned.
+    pub fn full(&self) -> Witness {
+        let mut root = self.root.borrow_mut();
+        root.hash();
+        root.witness(&[])
     }
 
     /// Puts an empty leaf at `prefix` followed by each of `suffixes`,
@@ -156,7 +201,7 @@ impl LazyTree {
         }
         if let Some(level) = self.root.get_mut().level_at(prefix) {
             for suffix in suffixes {
-                level.insert(suffix);
+                level.insert(suffix, b"");
             }
         }
     }
@@ -181,7 +226,8 @@ impl LazyTree {
 }
 
 enum Node {
-    Leaf,
+    /// A leaf and its value (empty throughout v2, a body's hash in v1).
+    Leaf(Box<[u8]>),
     Level(Box<Level>),
 }
 
@@ -205,14 +251,15 @@ struct Level {
 impl Node {
     fn hash(&mut self) -> Hash {
         match self {
-            Node::Leaf => empty_leaf_hash(),
+            Node::Leaf(value) if value.is_empty() => empty_leaf_hash(),
+            Node::Leaf(value) => leaf_hash(value),
             Node::Level(level) => level.hash(),
         }
     }
 
     fn witness(&self, path: &[&[u8]]) -> Witness {
         match self {
-            Node::Leaf => Witness::Leaf(Vec::new()),
+            Node::Leaf(value) => Witness::Leaf(value.to_vec()),
             Node::Level(level) => level.witness(path),
         }
     }
@@ -249,11 +296,11 @@ impl Level {
         child.hash = None;
         match &mut child.node {
             Node::Level(level) => level.level_at(rest),
-            Node::Leaf => None,
+            Node::Leaf(_) => None,
         }
     }
 
-    fn insert(&mut self, path: &[&[u8]]) {
+    fn insert(&mut self, path: &[&[u8]], value: &[u8]) {
         let Some((label, rest)) = path.split_first() else {
             return;
         };
@@ -262,7 +309,7 @@ impl Level {
             Ok(i) => i,
             Err(i) => {
                 let node = if rest.is_empty() {
-                    Node::Leaf
+                    Node::Leaf(value.into())
                 } else {
                     Node::Level(Box::default())
                 };
@@ -280,14 +327,17 @@ impl Level {
         let child = &mut self.children[i];
         child.hash = None;
         if rest.is_empty() {
+            if let Node::Leaf(old) = &mut child.node {
+                *old = value.into();
+            }
             return;
         }
-        if matches!(child.node, Node::Leaf) {
+        if matches!(child.node, Node::Leaf(_)) {
             // A leaf where a level is wanted: the longer path wins.
             child.node = Node::Level(Box::default());
         }
         if let Node::Level(level) = &mut child.node {
-            level.insert(rest);
+            level.insert(rest, value);
         }
     }
 
@@ -301,7 +351,7 @@ impl Level {
         };
         let remove = match &mut self.children[i].node {
             _ if rest.is_empty() => true,
-            Node::Leaf => false,
+            Node::Leaf(_) => false,
             Node::Level(level) => level.delete(rest),
         };
         self.clean = false;
@@ -370,7 +420,8 @@ impl Level {
     /// The hash of `child`'s node (clean tree).
     fn child_node_hash(&self, child: &Child) -> Hash {
         match &child.node {
-            Node::Leaf => empty_leaf_hash(),
+            Node::Leaf(value) if value.is_empty() => empty_leaf_hash(),
+            Node::Leaf(value) => leaf_hash(value),
             Node::Level(level) => level.shape.first().copied().unwrap_or_else(empty_hash),
         }
     }

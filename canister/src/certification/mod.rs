@@ -15,7 +15,7 @@ mod responses;
 mod v1;
 mod v2;
 
-pub use lazy::Witness;
+pub use lazy::{Hash, Witness};
 pub use responses::{
     CERTIFICATE_EXPRESSION, Certification, Head, Part, asset_certifications, asset_head,
     cached_certification, certify, error_body, error_certification, error_head, etag,
@@ -24,7 +24,7 @@ pub use responses::{
 pub use v1::{FALLBACK_PATH, V1Tree};
 pub use v2::{Scope, V2Tree, normalized};
 
-use ic_certified_map::{Hash, HashTree, fork, fork_hash};
+use lazy::fork_hash;
 
 #[derive(Default)]
 pub struct CertifiedTree {
@@ -40,10 +40,10 @@ impl CertifiedTree {
 
     /// The CBOR witness (self-describe tagged) of a v1 response to `path`.
     pub fn v1_witness(&self, path: &str) -> Vec<u8> {
-        let tree = fork(self.v1.witness(path), HashTree::Pruned(self.v2.root_hash()));
-        let mut cbor = SELF_DESCRIBE_TAG.to_vec();
-        write_cbor(&tree, &mut cbor);
-        cbor
+        to_cbor(&Witness::Fork(
+            Box::new(self.v1.witness(path)),
+            Box::new(Witness::Pruned(self.v2.root_hash())),
+        ))
     }
 
     /// The CBOR witness of the v2 response certified by `certification` at
@@ -54,61 +54,41 @@ impl CertifiedTree {
         certification: Certification,
         request_path: &str,
     ) -> Vec<u8> {
-        let witness = Witness::Fork(
+        to_cbor(&Witness::Fork(
             Box::new(Witness::Pruned(self.v1.root_hash())),
             Box::new(self.v2.witness(scope, certification, request_path)),
-        );
-        let mut cbor = SELF_DESCRIBE_TAG.to_vec();
-        witness.write_cbor(&mut cbor);
-        cbor
+        ))
     }
 
     /// The v1 branch whole and the v2 branch pruned, for `certified_tree`.
     pub fn full_tree(&self) -> Vec<u8> {
-        to_cbor(&fork(
-            self.v1.full_tree(),
-            HashTree::Pruned(self.v2.root_hash()),
+        to_cbor(&Witness::Fork(
+            Box::new(self.v1.full_tree()),
+            Box::new(Witness::Pruned(self.v2.root_hash())),
         ))
-    }
-}
-
-/// Appends `tree` as CBOR, written directly (the same bytes `serde_cbor`
-/// writes, at a fraction of its instructions).
-fn write_cbor(tree: &HashTree<'_>, out: &mut Vec<u8>) {
-    match tree {
-        HashTree::Empty => out.extend_from_slice(&[0x81, 0x00]),
-        HashTree::Fork(children) => {
-            out.extend_from_slice(&[0x83, 0x01]);
-            write_cbor(&children.0, out);
-            write_cbor(&children.1, out);
-        }
-        HashTree::Labeled(label, child) => {
-            out.extend_from_slice(&[0x83, 0x02]);
-            lazy::write_bytes(label, out);
-            write_cbor(child, out);
-        }
-        HashTree::Leaf(value) => {
-            out.extend_from_slice(&[0x82, 0x03]);
-            lazy::write_bytes(value, out);
-        }
-        HashTree::Pruned(hash) => {
-            out.extend_from_slice(&[0x82, 0x04]);
-            lazy::write_bytes(hash, out);
-        }
     }
 }
 
 /// CBOR's self-describe tag, which certificate headers' trees start with.
 const SELF_DESCRIBE_TAG: [u8; 3] = [0xd9, 0xd9, 0xf7];
 
-/// `value` as CBOR with the self-describe tag, as certificate headers carry it.
-pub fn to_cbor(tree: &impl serde::Serialize) -> Vec<u8> {
+/// `witness` as CBOR with the self-describe tag, as certificate headers
+/// carry it.
+pub fn to_cbor(witness: &Witness) -> Vec<u8> {
+    let mut cbor = SELF_DESCRIBE_TAG.to_vec();
+    witness.write_cbor(&mut cbor);
+    cbor
+}
+
+/// `value` as CBOR with the self-describe tag (for what is not a tree).
+pub fn to_cbor_value(value: &impl serde::Serialize) -> Vec<u8> {
     let mut serializer = serde_cbor::Serializer::new(Vec::new());
     serializer
         .self_describe()
         .expect("writing to a Vec cannot fail");
-    tree.serialize(&mut serializer)
-        .expect("a hash tree always serializes");
+    value
+        .serialize(&mut serializer)
+        .expect("a value of ours always serializes");
     serializer.into_inner()
 }
 
@@ -116,10 +96,22 @@ pub fn to_cbor(tree: &impl serde::Serialize) -> Vec<u8> {
 mod tests {
     use super::*;
 
-    fn reconstruct_v1(cbor: &[u8]) -> Hash {
-        serde_cbor::from_slice::<HashTree<'_>>(cbor)
+    fn reconstruct(cbor: &[u8]) -> Hash {
+        serde_cbor::from_slice::<ic_certification::HashTree>(cbor)
             .unwrap()
-            .reconstruct()
+            .digest()
+    }
+
+    /// The same tree as the verifier's crate builds it.
+    fn as_reference(witness: &Witness) -> ic_certification::HashTree {
+        use ic_certification::{empty, fork, labeled, leaf, pruned};
+        match witness {
+            Witness::Empty => empty(),
+            Witness::Fork(l, r) => fork(as_reference(l), as_reference(r)),
+            Witness::Labeled(label, t) => labeled(label.clone(), as_reference(t)),
+            Witness::Leaf(v) => leaf(v.clone()),
+            Witness::Pruned(h) => pruned(*h),
+        }
     }
 
     #[test]
@@ -127,23 +119,35 @@ mod tests {
         let mut tree = CertifiedTree::default();
         tree.v1.set("/a", Some([1; 32]));
         tree.v1.set("/index.html", Some([2; 32]));
-        assert_eq!(reconstruct_v1(&tree.v1_witness("/a")), tree.root_hash());
-        assert_eq!(reconstruct_v1(&tree.v1_witness("/x")), tree.root_hash());
-        assert_eq!(reconstruct_v1(&tree.full_tree()), tree.root_hash());
+        assert_eq!(reconstruct(&tree.v1_witness("/a")), tree.root_hash());
+        assert_eq!(reconstruct(&tree.v1_witness("/x")), tree.root_hash());
+        assert_eq!(reconstruct(&tree.full_tree()), tree.root_hash());
     }
 
     #[test]
-    fn v1_witnesses_are_the_bytes_serde_cbor_writes() {
+    fn witnesses_are_the_bytes_serde_cbor_writes() {
         let mut tree = CertifiedTree::default();
         for (i, path) in ["/a", "/b/c", "/index.html", "/z"].iter().enumerate() {
             tree.v1.set(path, Some([i as u8; 32]));
         }
+        let certification = certify(&error_head(404), sha256(error_body(404)));
+        tree.v2.replace(&Scope::Fallback, [certification]);
         for path in ["/a", "/b/c", "/missing", "/zz"] {
-            let expected = to_cbor(&fork(
-                tree.v1.witness(path),
-                HashTree::Pruned(tree.v2.root_hash()),
-            ));
-            assert_eq!(tree.v1_witness(path), expected, "{path}");
+            let witness = Witness::Fork(
+                Box::new(tree.v1.witness(path)),
+                Box::new(tree.v2.witness(&Scope::Fallback, certification, path)),
+            );
+            let expected = to_cbor_value(&as_reference(&witness));
+            assert_eq!(to_cbor(&witness), expected, "{path}");
+        }
+        // Byte strings of every length class.
+        for len in [0, 23, 24, 255, 256, 70_000] {
+            let witness = Witness::Leaf(vec![7; len]);
+            assert_eq!(
+                to_cbor(&witness),
+                to_cbor_value(&as_reference(&witness)),
+                "{len}"
+            );
         }
     }
 
@@ -160,9 +164,7 @@ mod tests {
         let head = error_head(404);
         let certification = certify(&head, sha256(error_body(404)));
         tree.v2.replace(&Scope::Fallback, [certification]);
-        let witness: ic_certification::HashTree =
-            serde_cbor::from_slice(&tree.v2_witness(&Scope::Fallback, certification, "/nope"))
-                .unwrap();
-        assert_eq!(witness.digest(), tree.root_hash());
+        let witness = tree.v2_witness(&Scope::Fallback, certification, "/nope");
+        assert_eq!(reconstruct(&witness), tree.root_hash());
     }
 }

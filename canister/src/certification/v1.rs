@@ -1,6 +1,8 @@
-//! The v1 branch: `http_assets -> { path -> SHA-256(body) }`.
+//! The v1 branch: `http_assets -> { path -> SHA-256(body) }`, in the
+//! lazily hashed tree that v2 uses too (`lazy`): a commit hashes what it
+//! changed once, and a witness only reads hashes already computed.
 
-use ic_certified_map::{AsHashTree, Hash, HashTree, RbTree, fork, labeled, labeled_hash};
+use super::lazy::{Hash, LazyTree, Witness, labeled_hash};
 
 const LABEL: &[u8] = b"http_assets";
 /// The v1 verifier falls back to this path when the requested one is absent.
@@ -8,7 +10,7 @@ pub const FALLBACK_PATH: &str = "/index.html";
 
 #[derive(Default)]
 pub struct V1Tree {
-    paths: RbTree<Vec<u8>, Hash>,
+    paths: LazyTree,
 }
 
 impl V1Tree {
@@ -17,57 +19,45 @@ impl V1Tree {
         labeled_hash(LABEL, &self.paths.root_hash())
     }
 
-    pub fn get(&self, path: &str) -> Option<&Hash> {
-        self.paths.get(path.as_bytes())
+    pub fn get(&self, path: &str) -> Option<Hash> {
+        self.paths
+            .leaf(path.as_bytes())
+            .and_then(|value| value.try_into().ok())
     }
 
     /// Certifies `hash` as the body of `path`, or removes `path`.
     pub fn set(&mut self, path: &str, hash: Option<Hash>) {
         match hash {
-            Some(hash) => self.paths.insert(path.as_bytes().to_vec(), hash),
-            None => self.paths.delete(path.as_bytes()),
+            Some(hash) => self.paths.set_leaf(path.as_bytes(), &hash),
+            None => self.paths.delete(&[path.as_bytes()]),
         }
     }
 
-    /// Every certified path, in order.
-    pub fn paths(&self) -> impl Iterator<Item = (&[u8], &Hash)> {
-        self.paths.iter().map(|(k, v)| (k.as_slice(), v))
+    /// Every certified path and its hash, in order.
+    pub fn paths(&self) -> Vec<(Vec<u8>, Hash)> {
+        self.paths
+            .leaves()
+            .into_iter()
+            .filter_map(|(path, value)| Some((path, value.try_into().ok()?)))
+            .collect()
     }
 
     /// The labeled witness for a response to `path`: the path itself when
     /// certified; otherwise its absence proof together with `/index.html`,
     /// which is what a v1 verifier checks a fallback against.
-    pub fn witness(&self, path: &str) -> HashTree<'_> {
-        let path_witness = self.paths.witness(path.as_bytes());
+    pub fn witness(&self, path: &str) -> Witness {
         let witness = if self.get(path).is_some() {
-            path_witness
+            self.paths.witness_all(&[&[path.as_bytes()]])
         } else {
-            merge(path_witness, self.paths.witness(FALLBACK_PATH.as_bytes()))
+            self.paths
+                .witness_all(&[&[path.as_bytes()], &[FALLBACK_PATH.as_bytes()]])
         };
-        labeled(LABEL, witness)
+        Witness::Labeled(LABEL.to_vec(), Box::new(witness))
     }
 
     /// The whole labeled branch.
-    pub fn full_tree(&self) -> HashTree<'_> {
-        labeled(LABEL, self.paths.as_hash_tree())
-    }
-}
-
-/// Joins two witnesses of the same tree into one that reveals what either
-/// reveals. Where one side pruned a subtree the other side's view is kept.
-fn merge<'a>(left: HashTree<'a>, right: HashTree<'a>) -> HashTree<'a> {
-    match (left, right) {
-        (HashTree::Pruned(_), other) | (other, HashTree::Pruned(_)) => other,
-        (HashTree::Fork(l), HashTree::Fork(r)) => {
-            let (l1, l2) = *l;
-            let (r1, r2) = *r;
-            fork(merge(l1, r1), merge(l2, r2))
-        }
-        (HashTree::Labeled(label, l), HashTree::Labeled(_, r)) => {
-            HashTree::Labeled(label, Box::new(merge(*l, *r)))
-        }
-        // Both sides saw the same node (leaf or empty): either will do.
-        (same, _) => same,
+    pub fn full_tree(&self) -> Witness {
+        Witness::Labeled(LABEL.to_vec(), Box::new(self.paths.full()))
     }
 }
 
@@ -86,9 +76,9 @@ mod tests {
     #[test]
     fn witness_reconstructs_to_the_branch_hash() {
         let tree = tree_with(&["/a", "/b", "/index.html", "/z"]);
-        assert_eq!(tree.witness("/b").reconstruct(), tree.root_hash());
-        assert_eq!(tree.witness("/missing").reconstruct(), tree.root_hash());
-        assert_eq!(tree.full_tree().reconstruct(), tree.root_hash());
+        assert_eq!(tree.witness("/b").digest(), tree.root_hash());
+        assert_eq!(tree.witness("/missing").digest(), tree.root_hash());
+        assert_eq!(tree.full_tree().digest(), tree.root_hash());
     }
 
     #[test]

@@ -200,7 +200,7 @@ impl Responder<'_> {
             mark("response_hash");
             let witness = self.tree.v2_witness(scope, certification, path);
             mark("witness");
-            let expr_path = crate::certification::to_cbor(&scope.expr_path());
+            let expr_path = crate::certification::to_cbor_value(&scope.expr_path());
             headers.push((
                 "IC-Certificate".into(),
                 format!(

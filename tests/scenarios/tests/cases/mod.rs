@@ -100,6 +100,14 @@ pub const ALL: &[(&str, Scenario)] = &[
         "reliability_an_upgrade_from_the_released_wasm_keeps_assets_permissions_and_batches",
         reliability::an_upgrade_from_the_released_wasm_keeps_assets_permissions_and_batches,
     ),
+    (
+        "reliability_arbitrary_argument_bytes_change_nothing",
+        reliability::arbitrary_argument_bytes_change_nothing,
+    ),
+    (
+        "reliability_a_trap_at_any_instruction_changes_nothing",
+        reliability::a_trap_at_any_instruction_changes_nothing,
+    ),
 ];
 
 /// A fresh canister on the selected backend with the sample site uploaded.

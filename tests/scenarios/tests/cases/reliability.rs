@@ -20,9 +20,11 @@ use asset_server::types::*;
 use asset_testkit::GatewayResponse;
 use candid::utils::ArgumentEncoder;
 use candid::{CandidType, Nat, Principal};
-use scenarios::backend::{Backend, InstructionLimits, principal};
+use scenarios::backend::{InstructionLimits, principal};
 use scenarios::site::{SiteFile, large_body, sample_site, site_file, url_of};
 use scenarios::{AssetClient, select_backend};
+
+use super::site_client;
 use serde_bytes::ByteBuf;
 use sha2::{Digest, Sha256};
 
@@ -176,6 +178,30 @@ struct RawState {
     permitted: Vec<Vec<u8>>,
     authorized: Vec<u8>,
     configuration: Vec<u8>,
+}
+
+impl RawState {
+    /// Which parts differ, for a failure message.
+    fn differences(&self, other: &RawState) -> String {
+        let mut parts = Vec::new();
+        let mut check = |name: &str, same: bool| {
+            if !same {
+                parts.push(name.to_string());
+            }
+        };
+        check(
+            "certified data",
+            self.certified_data == other.certified_data,
+        );
+        check("certified tree", self.tree == other.tree);
+        check("list", self.list == other.list);
+        check("contents", self.contents == other.contents);
+        check("properties", self.properties == other.properties);
+        check("permissions", self.permitted == other.permitted);
+        check("authorized", self.authorized == other.authorized);
+        check("configuration", self.configuration == other.configuration);
+        parts.join(", ")
+    }
 }
 
 fn certified_tree(client: &mut AssetClient) -> Vec<u8> {
@@ -1226,4 +1252,1037 @@ pub fn an_upgrade_from_the_released_wasm_keeps_assets_permissions_and_batches(wa
     }
     assert_eq!(observe(&mut client), settled, "after the downgrade attempt");
     assert_site(&mut client, &model, &settled, "after the downgrade attempt");
+}
+
+// ---------------------------------------------------------------------------
+// 2. Arbitrary bytes as the argument of every method
+
+/// The methods of `candid/asset_server.did`: (name, whether a query).
+fn did_methods() -> Vec<(String, bool)> {
+    let path = format!(
+        "{}/../../candid/asset_server.did",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let did = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    let text: String = did
+        .lines()
+        .map(|line| line.split("//").next().unwrap_or(""))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let service = &text[text.find("service :").expect("a service")..];
+    let body = &service[service.find("-> {").expect("the service's methods") + 4..];
+    let mut methods = Vec::new();
+    let (mut depth, mut entry) = (0i32, String::new());
+    for ch in body.chars() {
+        match ch {
+            '(' | '{' => depth += 1,
+            ')' => depth -= 1,
+            '}' if depth == 0 => break,
+            '}' => depth -= 1,
+            ';' if depth == 0 => {
+                let (name, signature) = entry.split_once(':').expect("name : signature");
+                let query = signature.trim().ends_with("query");
+                methods.push((name.trim().to_string(), query));
+                entry.clear();
+                continue;
+            }
+            _ => {}
+        }
+        entry.push(ch);
+    }
+    methods
+}
+
+/// A method's well-typed sample argument and a check that bytes decode as
+/// its declared argument types (what the canister's decoder would accept).
+struct Method {
+    sample: Vec<u8>,
+    decodes: fn(&[u8]) -> bool,
+}
+
+/// The decoder configuration `ic_cdk`'s `#[update]` and `#[query]` decode
+/// arguments with (ic-cdk-macros 0.18: a skipping quota of 10,000 and no
+/// decoding quota), so the native check accepts what the canister accepts.
+fn canister_decoder() -> candid::DecoderConfig {
+    let mut config = candid::DecoderConfig::new();
+    config.set_skipping_quota(10_000);
+    config
+}
+
+macro_rules! method {
+    ($args:ty, $sample:expr) => {
+        Method {
+            sample: encode($sample),
+            decodes: |bytes| {
+                candid::utils::decode_args_with_config::<$args>(bytes, &canister_decoder()).is_ok()
+            },
+        }
+    };
+}
+
+fn batch_operations() -> Vec<BatchOperationKind> {
+    vec![
+        BatchOperationKind::CreateAsset(create("/fuzz.txt", "text/plain")),
+        BatchOperationKind::SetAssetContent(SetAssetContentArguments {
+            key: "/fuzz.txt".into(),
+            content_encoding: "identity".into(),
+            chunk_ids: vec![Nat::from(1u8)],
+            last_chunk: Some(ByteBuf::from(b"fuzz".to_vec())),
+            sha256: sha(b"fuzz"),
+        }),
+        BatchOperationKind::DeleteAsset(DeleteAssetArguments {
+            key: "/probe.txt".into(),
+        }),
+        BatchOperationKind::Clear(ClearArguments {}),
+    ]
+}
+
+fn typed_method(name: &str) -> Method {
+    let key = || "/probe.txt".to_string();
+    let token = || StreamingCallbackToken {
+        key: key(),
+        content_encoding: "identity".into(),
+        index: Nat::from(1u8),
+        sha256: sha(b"x"),
+    };
+    let grant = || GrantPermission {
+        to_principal: principal(42),
+        permission: Permission::Commit,
+    };
+    let revoke = || RevokePermission {
+        of_principal: principal(1),
+        permission: Permission::ManagePermissions,
+    };
+    let configure = || ConfigureArguments {
+        max_batches: Some(Some(0)),
+        max_chunks: Some(None),
+        max_bytes: None,
+    };
+    let proposed = || CommitProposedBatchArguments {
+        batch_id: Nat::from(1u8),
+        evidence: ByteBuf::from(vec![7; 32]),
+    };
+    match name {
+        "api_version"
+        | "list_authorized"
+        | "take_ownership"
+        | "get_configuration"
+        | "validate_take_ownership" => Method {
+            // ic-cdk 0.18 does not read the argument of a method without
+            // parameters, so any bytes are a legal call there.
+            sample: encode(()),
+            decodes: |_| true,
+        },
+        "get" => method!(
+            (GetArguments,),
+            (GetArguments {
+                key: key(),
+                accept_encodings: vec!["identity".into(), "gzip".into()]
+            },)
+        ),
+        "get_chunk" => method!(
+            (GetChunkArguments,),
+            (GetChunkArguments {
+                key: key(),
+                content_encoding: "identity".into(),
+                index: Nat::from(0u8),
+                sha256: None
+            },)
+        ),
+        "list" => method!(
+            (ListArguments,),
+            (ListArguments {
+                start: Some(Nat::from(1u8)),
+                length: Some(Nat::from(2u8))
+            },)
+        ),
+        "certified_tree" => method!((CertifiedTreeArguments,), (CertifiedTreeArguments {},)),
+        "create_batch" => method!((CreateBatchArguments,), (CreateBatchArguments {},)),
+        "create_chunk" => method!(
+            (CreateChunkArguments,),
+            (CreateChunkArguments {
+                batch_id: Nat::from(1u8),
+                content: ByteBuf::from(b"chunk".to_vec())
+            },)
+        ),
+        "create_chunks" => method!(
+            (CreateChunksArguments,),
+            (CreateChunksArguments {
+                batch_id: Nat::from(1u8),
+                content: vec![ByteBuf::from(b"a".to_vec()), ByteBuf::new()]
+            },)
+        ),
+        "commit_batch" | "propose_commit_batch" => method!(
+            (CommitBatchArguments,),
+            (CommitBatchArguments {
+                batch_id: Nat::from(1u8),
+                operations: batch_operations()
+            },)
+        ),
+        "delete_batch" => method!(
+            (DeleteBatchArguments,),
+            (DeleteBatchArguments {
+                batch_id: Nat::from(1u8)
+            },)
+        ),
+        "compute_evidence" => method!(
+            (ComputeEvidenceArguments,),
+            (ComputeEvidenceArguments {
+                batch_id: Nat::from(1u8),
+                max_iterations: Some(3)
+            },)
+        ),
+        "commit_proposed_batch" | "validate_commit_proposed_batch" => {
+            method!((CommitProposedBatchArguments,), (proposed(),))
+        }
+        "create_asset" => method!(
+            (CreateAssetArguments,),
+            (CreateAssetArguments {
+                key: "/created.txt".into(),
+                content_type: "text/plain".into(),
+                max_age: Some(5),
+                headers: Some(vec![("x-a".into(), "b".into())]),
+                enable_aliasing: Some(true),
+                allow_raw_access: None
+            },)
+        ),
+        "set_asset_content" => method!(
+            (SetAssetContentArguments,),
+            (SetAssetContentArguments {
+                key: key(),
+                content_encoding: "gzip".into(),
+                chunk_ids: vec![],
+                last_chunk: Some(ByteBuf::from(b"zz".to_vec())),
+                sha256: None
+            },)
+        ),
+        "unset_asset_content" => method!(
+            (UnsetAssetContentArguments,),
+            (UnsetAssetContentArguments {
+                key: key(),
+                content_encoding: "identity".into()
+            },)
+        ),
+        "delete_asset" => method!(
+            (DeleteAssetArguments,),
+            (DeleteAssetArguments { key: key() },)
+        ),
+        "clear" => method!((ClearArguments,), (ClearArguments {},)),
+        "store" => method!(
+            (StoreArguments,),
+            (StoreArguments {
+                key: key(),
+                content_type: "text/plain".into(),
+                content_encoding: "identity".into(),
+                content: ByteBuf::from(b"overwritten".to_vec()),
+                sha256: None
+            },)
+        ),
+        "http_request" => method!(
+            (HttpRequest,),
+            (HttpRequest {
+                method: "GET".into(),
+                url: "/probe.txt".into(),
+                headers: vec![("accept-encoding".into(), "gzip".into())],
+                body: ByteBuf::new(),
+                certificate_version: Some(2)
+            },)
+        ),
+        "http_request_streaming_callback" => method!((StreamingCallbackToken,), (token(),)),
+        "authorize" | "deauthorize" => method!((Principal,), (principal(1),)),
+        "grant_permission" | "validate_grant_permission" => {
+            method!((GrantPermission,), (grant(),))
+        }
+        "revoke_permission" | "validate_revoke_permission" => {
+            method!((RevokePermission,), (revoke(),))
+        }
+        "list_permitted" => method!(
+            (ListPermitted,),
+            (ListPermitted {
+                permission: Permission::Prepare
+            },)
+        ),
+        "get_asset_properties" => method!((String,), (key(),)),
+        "set_asset_properties" => method!(
+            (SetAssetPropertiesArguments,),
+            (SetAssetPropertiesArguments {
+                key: key(),
+                max_age: Some(None),
+                headers: Some(Some(vec![])),
+                allow_raw_access: None,
+                is_aliased: Some(Some(false))
+            },)
+        ),
+        "configure" | "validate_configure" => method!((ConfigureArguments,), (configure(),)),
+        other => panic!("method {other} of the .did has no sample here: add one"),
+    }
+}
+
+/// LEB128 of `n`.
+fn leb(mut n: u64) -> Vec<u8> {
+    let mut out = Vec::new();
+    loop {
+        let byte = (n & 0x7f) as u8;
+        n >>= 7;
+        if n == 0 {
+            out.push(byte);
+            return out;
+        }
+        out.push(byte | 0x80);
+    }
+}
+
+/// One argument of the kind `kind` picks: empty, random, `DIDL` then
+/// random, a truncated or mutated well-typed argument, another method's
+/// argument, a crafted header (a huge `vec null`, a deep type table), or
+/// one close to the 2 MiB ingress limit.
+fn fuzz_argument(rng: &mut Rng, own: &[u8], samples: &[Vec<u8>]) -> (&'static str, Vec<u8>) {
+    const HUGE: usize = 2 * 1024 * 1024 - 64 * 1024;
+    match rng.below(16) {
+        0 => ("empty", Vec::new()),
+        1 | 2 => {
+            let n = rng.below(80) as usize;
+            ("random", rng.bytes(n))
+        }
+        3 | 4 => {
+            let mut bytes = b"DIDL".to_vec();
+            let n = rng.below(40) as usize;
+            bytes.extend(rng.bytes(n));
+            ("DIDL+random", bytes)
+        }
+        5 | 6 => {
+            let cut = rng.below(own.len() as u64) as usize;
+            ("truncated", own[..cut].to_vec())
+        }
+        7 | 8 => {
+            let mut bytes = own.to_vec();
+            for _ in 0..1 + rng.below(3) {
+                let at = rng.below(bytes.len() as u64) as usize;
+                bytes[at] ^= 1 << rng.below(8);
+            }
+            ("mutated", bytes)
+        }
+        9..=11 => {
+            let other = &samples[rng.below(samples.len() as u64) as usize];
+            ("other method's", other.clone())
+        }
+        12 => {
+            // vec null of 2^k elements: no bytes, but a decoder that loops
+            // over them would run out of instructions.
+            let mut bytes = b"DIDL\x01\x6d\x7f\x01\x00".to_vec();
+            bytes.extend(leb(1 << (20 + rng.below(40))));
+            ("vec null bomb", bytes)
+        }
+        13 => {
+            // A type table of nested opt, far deeper than any real type.
+            let depth = 1000 + rng.below(20_000);
+            let mut bytes = b"DIDL".to_vec();
+            bytes.extend(leb(depth));
+            for i in 0..depth {
+                bytes.push(0x6e); // opt
+                bytes.extend(leb(if i + 1 < depth { i + 1 } else { 0 }));
+            }
+            bytes.extend([1, 0]);
+            bytes.extend(std::iter::repeat_n(1u8, depth as usize));
+            ("deep type table", bytes)
+        }
+        14 => {
+            let mut bytes = b"DIDL".to_vec();
+            bytes.extend(rng.bytes(HUGE));
+            ("huge random", bytes)
+        }
+        _ => {
+            let blob = ByteBuf::from(rng.bytes(HUGE));
+            ("huge blob", encode((blob,)))
+        }
+    }
+}
+
+/// What the fuzz compares after every call: certified data, the certified
+/// tree and the listing, byte for byte.
+#[derive(Debug, PartialEq)]
+struct Light {
+    certified_data: Option<Vec<u8>>,
+    tree: Vec<u8>,
+    list: Vec<u8>,
+}
+
+fn light(client: &mut AssetClient) -> Light {
+    Light {
+        certified_data: client.backend.certified_data(),
+        tree: certified_tree(client),
+        list: raw_query(client, "list", encode((ListArguments::default(),))),
+    }
+}
+
+const PROBE: &[u8] = b"uploaded before the fuzz";
+
+/// The probe asset is there and verifies; stores it again if an accepted
+/// call removed or changed it.
+fn ensure_probe(client: &mut AssetClient) {
+    let listed = client.list().iter().any(|a| a.key == "/probe.txt");
+    if !listed || !client.verifies_with_body("/probe.txt", PROBE) {
+        let admin = client.controller();
+        must(
+            client,
+            admin,
+            "store",
+            StoreArguments {
+                key: "/probe.txt".into(),
+                content_type: "text/plain".into(),
+                content_encoding: "identity".into(),
+                content: ByteBuf::from(PROBE.to_vec()),
+                sha256: None,
+            },
+        );
+    }
+}
+
+pub fn arbitrary_argument_bytes_change_nothing(wasm: &[u8]) {
+    let seed = seed("FUZZ_ARGS_SEED");
+    let cases = env_count("FUZZ_ARGS_CASES", 24);
+    println!(
+        "  fuzz_args seed {seed}, {cases} cases per method and caller (FUZZ_ARGS_SEED={seed} reruns it)"
+    );
+    let mut rng = Rng(seed);
+    let methods = did_methods();
+    assert!(
+        methods.len() > 30,
+        "parsed {} methods from the .did",
+        methods.len()
+    );
+    let typed: Vec<Method> = methods.iter().map(|(name, _)| typed_method(name)).collect();
+    let samples: Vec<Vec<u8>> = typed.iter().map(|m| m.sample.clone()).collect();
+    for ((name, _), (method, sample)) in methods.iter().zip(typed.iter().zip(&samples)) {
+        assert!((method.decodes)(sample), "{name}: its sample must decode");
+    }
+
+    let mut client = site_client(wasm);
+    let admin = client.controller();
+    ensure_probe(&mut client);
+    let mut baseline = light(&mut client);
+    let (mut calls, mut replied, mut refused) = (0usize, 0usize, 0usize);
+    let started = std::time::Instant::now();
+    for ((name, query), (method, sample)) in methods.iter().zip(typed.iter().zip(&samples)) {
+        for caller in [admin, Principal::anonymous()] {
+            for case in 0..cases {
+                let (kind, arg) = fuzz_argument(&mut rng, sample, &samples);
+                let what = format!(
+                    "{name} from {} with {kind} argument ({} bytes, starting {}), case {case} of seed {seed}",
+                    if caller == admin {
+                        "the controller"
+                    } else {
+                        "anonymous"
+                    },
+                    arg.len(),
+                    hex(&arg[..arg.len().min(24)])
+                );
+                let decodes = (method.decodes)(&arg);
+                let backend = &mut client.backend;
+                let call_started = std::time::Instant::now();
+                let result = catch_unwind(AssertUnwindSafe(|| {
+                    if *query {
+                        backend.query(caller, name, arg)
+                    } else {
+                        backend.update(caller, name, arg)
+                    }
+                }))
+                .unwrap_or_else(|_| panic!("the backend panicked: {what}"));
+                calls += 1;
+                if call_started.elapsed().as_secs() >= 2 {
+                    println!(
+                        "  slow: {:.1}s: {what}",
+                        call_started.elapsed().as_secs_f64()
+                    );
+                }
+                match result {
+                    Ok(_) if !*query && decodes => {
+                        // A legal call that did what it says (clear, take
+                        // ownership, a configure...): a new baseline.
+                        replied += 1;
+                        ensure_probe(&mut client);
+                        baseline = light(&mut client);
+                        continue;
+                    }
+                    Ok(_) if !*query => {
+                        panic!("accepted an argument its .did type does not decode: {what}")
+                    }
+                    Ok(_) => replied += 1,
+                    Err(error) => {
+                        refused += 1;
+                        let lower = error.to_lowercase();
+                        assert!(
+                            !lower.contains("instruction limit")
+                                && !lower.contains("no update method")
+                                && !lower.contains("no query method"),
+                            "not a clean refusal: {error}; {what}"
+                        );
+                    }
+                }
+                assert!(
+                    light(&mut client) == baseline,
+                    "certified data, tree or list changed: {what}"
+                );
+                assert!(
+                    client.verifies_with_body("/probe.txt", PROBE),
+                    "the probe asset no longer verifies: {what}"
+                );
+            }
+        }
+    }
+    client.assert_all_verify(&[site_file("/probe.txt", "text/plain", PROBE)]);
+    println!(
+        "  fuzz_args: {calls} calls to {} methods in {:.1}s: {refused} refused, {replied} replied (queries, or updates whose argument decodes), seed {seed}",
+        methods.len(),
+        started.elapsed().as_secs_f64()
+    );
+}
+
+// ---------------------------------------------------------------------------
+// 3. Traps injected at random instruction counts
+
+/// Two canisters driven in lockstep through the same calls: `probe` runs
+/// each call with the whole budget to learn how many instructions it
+/// takes; `main` runs it first with budgets below that (it must run out
+/// and change nothing), then with the whole budget (it must do exactly
+/// what it did on `probe`).
+struct Lockstep {
+    probe: AssetClient,
+    main: AssetClient,
+    rng: Rng,
+    seed: u64,
+    tries: usize,
+    traps: usize,
+    short_finishes: usize,
+    last_limits: Vec<u64>,
+    methods: std::collections::BTreeSet<String>,
+}
+
+impl Lockstep {
+    /// A call finished on a budget short of its count. The host checks
+    /// fuel where wasmtime does (function entries, loop headers), so the
+    /// straight code after the last check can overrun a budget by a few
+    /// thousand instructions, as on the IC; more than that is an error.
+    fn finished_short(&mut self, what: &str, needed: u64, limit: u64) {
+        let short = needed - limit;
+        assert!(
+            short <= (needed / 100).max(50_000),
+            "{what}: finished {short} instructions short of its count"
+        );
+        println!("  note: {what}: finished, {short} instructions short of its count");
+        self.short_finishes += 1;
+    }
+
+    /// The reads `main` makes before a call: one, and one per trap.
+    fn mirror_reads(&mut self) {
+        for _ in 0..=self.tries {
+            raw_state(&mut self.probe);
+        }
+    }
+
+    fn limits(&mut self, limits: InstructionLimits) {
+        assert!(self.main.backend.set_instruction_limits(limits));
+    }
+
+    /// A budget below `needed`: uniform, then within the last 10,000
+    /// instructions (after the work, around certifying and replying), then
+    /// in the second half.
+    fn budget_below(&mut self, needed: u64, attempt: usize) -> u64 {
+        let below = needed - 1;
+        match attempt % 3 {
+            1 => below - self.rng.below(below.min(10_000)),
+            2 => below / 2 + self.rng.below(below - below / 2),
+            _ => 1 + self.rng.below(below),
+        }
+    }
+
+    fn call<A: ArgumentEncoder>(&mut self, caller: Principal, method: &str, args: A) -> Vec<u8> {
+        let arg = encode(args);
+        // The probe reads its state as often as `main` will before the
+        // call (some reads are update calls, which leave the allocator
+        // elsewhere), so both run the call from the same heap: rolled-back
+        // traps aside, `main` then takes exactly as many instructions.
+        self.mirror_reads();
+        let expected = self
+            .probe
+            .backend
+            .update(caller, method, arg.clone())
+            .unwrap_or_else(|e| panic!("{method} on the probe: {e}"));
+        let needed = expected.instructions.expect("the host counts instructions");
+        let before = raw_state(&mut self.main);
+        self.last_limits.clear();
+        let mut finished = None;
+        for attempt in 0..self.tries {
+            let limit = self.budget_below(needed, attempt);
+            self.last_limits.push(limit);
+            self.limits(InstructionLimits {
+                update: limit,
+                ..InstructionLimits::default()
+            });
+            let result = self.main.backend.update(caller, method, arg.clone());
+            self.limits(InstructionLimits::default());
+            let what = format!(
+                "{method} with {limit} of its {needed} instructions (TRAP_SEED={})",
+                self.seed
+            );
+            let error = match result {
+                Ok(reply) => {
+                    self.finished_short(&what, needed, limit);
+                    finished = Some(reply);
+                    break;
+                }
+                Err(error) => error,
+            };
+            assert!(error.contains("instruction limit"), "{what}: {error}");
+            assert!(
+                raw_state(&mut self.main) == before,
+                "{what}: the state changed"
+            );
+            self.traps += 1;
+        }
+        let short = finished.is_some();
+        let reply = match finished {
+            Some(reply) => reply,
+            None => {
+                assert_serving(&mut self.main);
+                let reply = self
+                    .main
+                    .backend
+                    .update(caller, method, arg)
+                    .unwrap_or_else(|e| {
+                        panic!("{method} with the whole budget after its traps: {e}")
+                    });
+                // Traps leave nothing behind, not even in the allocator:
+                // after them the call costs what it cost on the probe.
+                assert_eq!(
+                    reply.instructions,
+                    Some(needed),
+                    "{method}: as many instructions as on the probe after traps at {:?} (TRAP_SEED={})",
+                    self.last_limits,
+                    self.seed
+                );
+                reply
+            }
+        };
+        assert_eq!(reply.bytes, expected.bytes, "{method}: the same reply");
+        let (main, probe) = (raw_state(&mut self.main), raw_state(&mut self.probe));
+        assert!(
+            main == probe,
+            "{method}: the two canisters differ after the call: {}",
+            main.differences(&probe)
+        );
+        self.methods.insert(method.to_string());
+        if short {
+            // The reads around the call came in another order than on the
+            // probe, so the heaps differ (not in content): an upgrade of
+            // both rebuilds them from the same stable memory.
+            for client in [&mut self.probe, &mut self.main] {
+                let wasm = client.wasm.clone();
+                client
+                    .backend
+                    .upgrade(&wasm, upgrade_arg())
+                    .expect("realign");
+            }
+        }
+        reply.bytes
+    }
+
+    fn call_one<A: CandidType, R: for<'a> candid::Deserialize<'a> + CandidType>(
+        &mut self,
+        caller: Principal,
+        method: &str,
+        arg: A,
+    ) -> R {
+        let bytes = self.call(caller, method, (arg,));
+        let (reply,): (R,) =
+            candid::decode_args(&bytes).unwrap_or_else(|e| panic!("{method} reply: {e}"));
+        reply
+    }
+
+    /// An upgrade with budgets below what it takes (refused, nothing
+    /// changed, everything still served and verified), then with the whole
+    /// budget.
+    fn upgrade(&mut self, wasm: &[u8]) {
+        self.mirror_reads();
+        let needed = self
+            .probe
+            .backend
+            .upgrade(wasm, upgrade_arg())
+            .expect("upgrade the probe")
+            .expect("the host counts instructions");
+        let before = raw_state(&mut self.main);
+        let mut finished = false;
+        for attempt in 0..self.tries {
+            let limit = self.budget_below(needed, attempt);
+            self.limits(InstructionLimits {
+                install: limit,
+                ..InstructionLimits::default()
+            });
+            let result = self.main.backend.upgrade(wasm, upgrade_arg());
+            self.limits(InstructionLimits::default());
+            let what = format!(
+                "an upgrade with {limit} of its {needed} instructions (TRAP_SEED={})",
+                self.seed
+            );
+            let error = match result {
+                Ok(_) => {
+                    self.finished_short(&what, needed, limit);
+                    finished = true;
+                    break;
+                }
+                Err(error) => error,
+            };
+            assert!(error.contains("instruction limit"), "{what}: {error}");
+            assert!(
+                raw_state(&mut self.main) == before,
+                "{what}: the state changed"
+            );
+            assert_serving(&mut self.main);
+            self.traps += 1;
+        }
+        if !finished {
+            self.main
+                .backend
+                .upgrade(wasm, upgrade_arg())
+                .expect("the upgrade with the whole budget");
+        }
+        assert!(
+            raw_state(&mut self.main) == raw_state(&mut self.probe),
+            "the two canisters differ after the upgrade"
+        );
+        self.methods.insert("(upgrade)".into());
+    }
+}
+
+/// Every listed asset is served with the body `get` returns, verified
+/// under v1 and v2, in identity.
+fn assert_serving(client: &mut AssetClient) {
+    for asset in client.list() {
+        if !asset
+            .encodings
+            .iter()
+            .any(|e| e.content_encoding == "identity")
+        {
+            continue;
+        }
+        let (_, body, _) = read_body(client, &asset.key, "identity");
+        assert_serves(client, &url_of(&asset.key), "identity", &body, &body);
+    }
+}
+
+/// The sample site on a fresh canister whose clock reads `time_ns`, so two
+/// of them list the same `modified` times.
+fn site_client_at(wasm: &[u8], time_ns: u64) -> AssetClient {
+    let mut backend = select_backend();
+    backend.set_time_ns(time_ns);
+    let mut client = AssetClient::install(backend, wasm.to_vec());
+    let admin = client.controller();
+    client
+        .upload(admin, &sample_site(), CHUNK)
+        .expect("upload the sample site");
+    client
+}
+
+pub fn a_trap_at_any_instruction_changes_nothing(wasm: &[u8]) {
+    const START: u64 = 1_750_000_000_000_000_000;
+    let mut probe = site_client_at(wasm, START);
+    if !probe
+        .backend
+        .set_instruction_limits(InstructionLimits::default())
+    {
+        println!(
+            "  SKIPPED on {}: it cannot set instruction limits",
+            probe.backend.name()
+        );
+        return;
+    }
+    let seed = seed("TRAP_SEED");
+    let tries = env_count("TRAP_TRIES", 2);
+    println!("  trap seed {seed}, {tries} traps per call (TRAP_SEED={seed} reruns it)");
+    let big = site_file(
+        "/big.bin",
+        "application/octet-stream",
+        large_body(4_000_000),
+    );
+    let admin = probe.controller();
+    probe
+        .upload(admin, std::slice::from_ref(&big), CHUNK)
+        .unwrap();
+    let mut main = site_client_at(wasm, START);
+    main.upload(admin, std::slice::from_ref(&big), CHUNK)
+        .unwrap();
+    let mut run = Lockstep {
+        probe,
+        main,
+        rng: Rng(seed),
+        seed,
+        tries,
+        traps: 0,
+        short_finishes: 0,
+        last_limits: vec![],
+        methods: Default::default(),
+    };
+    let started = std::time::Instant::now();
+
+    // An upload: batch, chunks, and a commit that adds a two-chunk body,
+    // an encoding and properties, and deletes.
+    let batch = run
+        .call_one::<_, CreateBatchResponse>(admin, "create_batch", CreateBatchArguments {})
+        .batch_id;
+    let new_body = large_body(2_600_000);
+    let index_gzip = gzip(&sample_site()[0].body);
+    let first: CreateChunkResponse = run.call_one(
+        admin,
+        "create_chunk",
+        CreateChunkArguments {
+            batch_id: batch.clone(),
+            content: ByteBuf::from(new_body[..1_500_000].to_vec()),
+        },
+    );
+    let rest: CreateChunksResponse = run.call_one(
+        admin,
+        "create_chunks",
+        CreateChunksArguments {
+            batch_id: batch.clone(),
+            content: vec![
+                ByteBuf::from(new_body[1_500_000..].to_vec()),
+                ByteBuf::from(index_gzip.clone()),
+            ],
+        },
+    );
+    let operations = vec![
+        BatchOperationKind::CreateAsset(create("/new.bin", "application/octet-stream")),
+        set_content(
+            "/new.bin",
+            "identity",
+            vec![first.chunk_id, rest.chunk_ids[0].clone()],
+            &new_body,
+        ),
+        set_content(
+            "/index.html",
+            "gzip",
+            vec![rest.chunk_ids[1].clone()],
+            &index_gzip,
+        ),
+        BatchOperationKind::DeleteAsset(DeleteAssetArguments {
+            key: "/app.css".into(),
+        }),
+        BatchOperationKind::SetAssetProperties(SetAssetPropertiesArguments {
+            key: "/about.html".into(),
+            max_age: Some(Some(60)),
+            headers: Some(Some(vec![("x-trap".into(), "none".into())])),
+            allow_raw_access: None,
+            is_aliased: None,
+        }),
+    ];
+    run.call(
+        admin,
+        "commit_batch",
+        (CommitBatchArguments {
+            batch_id: batch,
+            operations,
+        },),
+    );
+
+    // The single-call changes.
+    run.call(
+        admin,
+        "store",
+        (StoreArguments {
+            key: "/stored.txt".into(),
+            content_type: "text/plain".into(),
+            content_encoding: "identity".into(),
+            content: ByteBuf::from(b"stored in one call".to_vec()),
+            sha256: sha(b"stored in one call"),
+        },),
+    );
+    run.call(
+        admin,
+        "create_asset",
+        (create("/direct.html", "text/html"),),
+    );
+    run.call(
+        admin,
+        "set_asset_content",
+        (SetAssetContentArguments {
+            key: "/direct.html".into(),
+            content_encoding: "identity".into(),
+            chunk_ids: vec![],
+            last_chunk: Some(ByteBuf::from(b"<h1>direct</h1>".to_vec())),
+            sha256: None,
+        },),
+    );
+    run.call(
+        admin,
+        "set_asset_properties",
+        (SetAssetPropertiesArguments {
+            key: "/direct.html".into(),
+            max_age: Some(Some(5)),
+            headers: None,
+            allow_raw_access: None,
+            is_aliased: Some(Some(false)),
+        },),
+    );
+    run.call(
+        admin,
+        "unset_asset_content",
+        (UnsetAssetContentArguments {
+            key: "/index.html".into(),
+            content_encoding: "gzip".into(),
+        },),
+    );
+    run.call(
+        admin,
+        "delete_asset",
+        (DeleteAssetArguments {
+            key: "/a b.txt".into(),
+        },),
+    );
+
+    // Permissions and limits.
+    for (who, permission) in [
+        (PREPARER, Permission::Prepare),
+        (COMMITTER, Permission::Commit),
+    ] {
+        run.call(
+            admin,
+            "grant_permission",
+            (GrantPermission {
+                to_principal: principal(who),
+                permission,
+            },),
+        );
+    }
+    run.call(
+        admin,
+        "revoke_permission",
+        (RevokePermission {
+            of_principal: principal(PREPARER),
+            permission: Permission::Prepare,
+        },),
+    );
+    run.call(admin, "authorize", (principal(AUTHORIZED),));
+    run.call(admin, "deauthorize", (principal(AUTHORIZED),));
+    run.call(
+        admin,
+        "configure",
+        (ConfigureArguments {
+            max_batches: Some(Some(50)),
+            max_chunks: None,
+            max_bytes: Some(Some(100_000_000)),
+        },),
+    );
+
+    // A deploy by proposal, as the Commit holder.
+    let committer = principal(COMMITTER);
+    let proposal = run
+        .call_one::<_, CreateBatchResponse>(committer, "create_batch", CreateBatchArguments {})
+        .batch_id;
+    let chunk: CreateChunkResponse = run.call_one(
+        committer,
+        "create_chunk",
+        CreateChunkArguments {
+            batch_id: proposal.clone(),
+            content: ByteBuf::from(b"proposed".to_vec()),
+        },
+    );
+    run.call(
+        committer,
+        "propose_commit_batch",
+        (CommitBatchArguments {
+            batch_id: proposal.clone(),
+            operations: vec![
+                BatchOperationKind::CreateAsset(create("/proposed.txt", "text/plain")),
+                set_content(
+                    "/proposed.txt",
+                    "identity",
+                    vec![chunk.chunk_id],
+                    b"proposed",
+                ),
+            ],
+        },),
+    );
+    let evidence = loop {
+        let evidence: Option<ByteBuf> = run.call_one(
+            committer,
+            "compute_evidence",
+            ComputeEvidenceArguments {
+                batch_id: proposal.clone(),
+                max_iterations: Some(1),
+            },
+        );
+        if let Some(evidence) = evidence {
+            break evidence;
+        }
+    };
+    run.call(
+        committer,
+        "commit_proposed_batch",
+        (CommitProposedBatchArguments {
+            batch_id: proposal,
+            evidence,
+        },),
+    );
+
+    // A batch given up.
+    let abandoned = run
+        .call_one::<_, CreateBatchResponse>(admin, "create_batch", CreateBatchArguments {})
+        .batch_id;
+    run.call(
+        admin,
+        "create_chunk",
+        (CreateChunkArguments {
+            batch_id: abandoned.clone(),
+            content: ByteBuf::from(vec![1; 100_000]),
+        },),
+    );
+    run.call(
+        admin,
+        "delete_batch",
+        (DeleteBatchArguments {
+            batch_id: abandoned,
+        },),
+    );
+
+    // A commit of many small assets, long enough for a trap to land deep
+    // inside its loop.
+    let many = run
+        .call_one::<_, CreateBatchResponse>(admin, "create_batch", CreateBatchArguments {})
+        .batch_id;
+    let mut operations = Vec::new();
+    for i in 0..200 {
+        let key = format!("/many/{i}.txt");
+        operations.push(BatchOperationKind::CreateAsset(create(&key, "text/plain")));
+        operations.push(BatchOperationKind::SetAssetContent(
+            SetAssetContentArguments {
+                key,
+                content_encoding: "identity".into(),
+                chunk_ids: vec![],
+                last_chunk: Some(ByteBuf::from(format!("small {i}").into_bytes())),
+                sha256: None,
+            },
+        ));
+    }
+    run.call(
+        admin,
+        "commit_batch",
+        (CommitBatchArguments {
+            batch_id: many,
+            operations,
+        },),
+    );
+
+    run.upgrade(wasm);
+    run.call(admin, "take_ownership", ());
+    run.call(admin, "clear", (ClearArguments {},));
+    assert!(run.main.list().is_empty());
+
+    println!(
+        "  traps: {} injected into {} methods, {} finished on a budget just short, in {:.1}s (TRAP_SEED={seed}): {}",
+        run.traps,
+        run.methods.len(),
+        run.short_finishes,
+        started.elapsed().as_secs_f64(),
+        run.methods.iter().cloned().collect::<Vec<_>>().join(", ")
+    );
 }

@@ -1023,11 +1023,8 @@ pub fn an_upgrade_from_the_released_wasm_keeps_assets_permissions_and_batches(wa
     // An upgrade that runs out of instructions part way is refused, and the
     // release keeps serving everything (a twin canister in the same state
     // tells how many instructions the upgrade takes).
-    let mut twin = AssetClient::install(select_backend(), release.clone());
-    if twin
-        .backend
-        .set_instruction_limits(InstructionLimits::default())
-    {
+    if can_limit_instructions("an upgrade over its budget") {
+        let mut twin = AssetClient::install(select_backend(), release.clone());
         populate(&mut twin);
         let needed = twin
             .backend
@@ -1057,13 +1054,7 @@ pub fn an_upgrade_from_the_released_wasm_keeps_assets_permissions_and_batches(wa
         );
         assert_eq!(client.backend.certified_data(), certified_before);
         assert_site(&mut client, &populated, &before, "after a refused upgrade");
-    } else {
-        println!(
-            "  refused upgrade: SKIPPED on {} (no instruction limits)",
-            twin.backend.name()
-        );
     }
-    drop(twin);
 
     let instructions = client
         .backend
@@ -1605,13 +1596,31 @@ struct Light {
     certified_data: Option<Vec<u8>>,
     tree: Vec<u8>,
     list: Vec<u8>,
+    /// `list_permitted` for each permission, `list_authorized` and
+    /// `get_configuration`: a refused call must not grant anything either.
+    governance: Vec<Vec<u8>>,
 }
 
 fn light(client: &mut AssetClient) -> Light {
+    let admin = client.controller();
+    let mut governance: Vec<Vec<u8>> = Permission::ALL
+        .iter()
+        .map(|&permission| {
+            raw_update(
+                client,
+                admin,
+                "list_permitted",
+                encode((ListPermitted { permission },)),
+            )
+        })
+        .collect();
+    governance.push(raw_update(client, admin, "list_authorized", encode(())));
+    governance.push(raw_update(client, admin, "get_configuration", encode(())));
     Light {
         certified_data: client.backend.certified_data(),
         tree: certified_tree(client),
         list: raw_query(client, "list", encode((ListArguments::default(),))),
+        governance,
     }
 }
 
@@ -1721,7 +1730,7 @@ pub fn arbitrary_argument_bytes_change_nothing(wasm: &[u8]) {
                 }
                 assert!(
                     light(&mut client) == baseline,
-                    "certified data, tree or list changed: {what}"
+                    "certified data, tree, list or permissions changed: {what}"
                 );
                 assert!(
                     client.verifies_with_body("/probe.txt", PROBE),
@@ -1983,19 +1992,26 @@ fn site_client_at(wasm: &[u8], time_ns: u64) -> AssetClient {
     client
 }
 
+/// Whether the selected backend can set instruction limits (the host can,
+/// PocketIC cannot); says SKIPPED where it cannot.
+fn can_limit_instructions(what: &str) -> bool {
+    let mut backend = select_backend();
+    let can = backend.set_instruction_limits(InstructionLimits::default());
+    if !can {
+        println!(
+            "  {what}: SKIPPED on PocketIC ({}): it cannot set instruction limits",
+            backend.name()
+        );
+    }
+    can
+}
+
 pub fn a_trap_at_any_instruction_changes_nothing(wasm: &[u8]) {
     const START: u64 = 1_750_000_000_000_000_000;
-    let mut probe = site_client_at(wasm, START);
-    if !probe
-        .backend
-        .set_instruction_limits(InstructionLimits::default())
-    {
-        println!(
-            "  SKIPPED on {}: it cannot set instruction limits",
-            probe.backend.name()
-        );
+    if !can_limit_instructions("injected traps") {
         return;
     }
+    let mut probe = site_client_at(wasm, START);
     let seed = seed("TRAP_SEED");
     let tries = env_count("TRAP_TRIES", 2);
     println!("  trap seed {seed}, {tries} traps per call (TRAP_SEED={seed} reruns it)");

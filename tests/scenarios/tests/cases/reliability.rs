@@ -687,6 +687,56 @@ fn populate(client: &mut AssetClient) -> Populated {
     stale.push((url_of("/a b.txt"), b"space in name".to_vec()));
     site.retain(|s| s.key != "/a b.txt");
 
+    // Enough assets and chunks that the stable maps hold many nodes: a
+    // layout change must carry all of them, not a root node's worth. And a
+    // body in 40 chunks.
+    let batch = client.create_batch(admin).unwrap();
+    let mut operations = Vec::new();
+    for i in 0..300 {
+        let key = format!("/many/{i:03}.txt");
+        let body = format!("asset {i} of many {}", "x".repeat(i % 97)).into_bytes();
+        let mut asset = create(&key, "text/plain");
+        if i % 10 == 0 {
+            asset.headers = Some(vec![("x-index".into(), i.to_string())]);
+            asset.max_age = Some(i as u64);
+        }
+        operations.push(BatchOperationKind::CreateAsset(asset));
+        operations.push(BatchOperationKind::SetAssetContent(
+            SetAssetContentArguments {
+                key: key.clone(),
+                content_encoding: "identity".into(),
+                chunk_ids: vec![],
+                last_chunk: Some(ByteBuf::from(body.clone())),
+                sha256: sha(&body),
+            },
+        ));
+        site.push(stored(&site_file(&key, "text/plain", body)));
+    }
+    let chunked: Vec<u8> = large_body(40 * 40_000).iter().map(|b| b ^ 0xa5).collect();
+    let chunk_ids = chunked
+        .chunks(40_000)
+        .map(|part| client.create_chunk(admin, &batch, part).unwrap().0)
+        .collect();
+    operations.push(BatchOperationKind::CreateAsset(create(
+        "/chunked.bin",
+        "application/octet-stream",
+    )));
+    operations.push(set_content("/chunked.bin", "identity", chunk_ids, &chunked));
+    client
+        .commit_batch(
+            admin,
+            CommitBatchArguments {
+                batch_id: batch,
+                operations,
+            },
+        )
+        .expect("commit 300 assets and a body in 40 chunks");
+    site.push(stored(&site_file(
+        "/chunked.bin",
+        "application/octet-stream",
+        chunked,
+    )));
+
     // Permissions for others, one revoked, one authorized the old way.
     for (who, permission) in [
         (PREPARER, Permission::Prepare),

@@ -7,6 +7,7 @@ mod lifecycle;
 mod permissions;
 mod reads;
 mod uploads;
+mod wire;
 
 use std::cell::RefCell;
 

@@ -4,7 +4,13 @@ use super::{read, with_server};
 use crate::http::QueryContext;
 use crate::types::*;
 
-#[ic_cdk::query]
+/// Read and written by `wire` (a page view's cost is mostly candid's
+/// otherwise); `http_request_interface` gives the candid interface its type.
+#[ic_cdk::query(
+    hidden = true,
+    decode_with = "super::wire::decode_request",
+    encode_with = "super::wire::encode_response"
+)]
 fn http_request(request: HttpRequest) -> HttpResponse {
     #[cfg(feature = "phases")]
     {
@@ -20,6 +26,12 @@ fn http_request(request: HttpRequest) -> HttpResponse {
     #[cfg(feature = "phases")]
     ic_cdk::api::debug_print(crate::phases::report());
     response
+}
+
+#[candid::candid_method(query, rename = "http_request")]
+#[allow(dead_code, unused_variables)]
+fn http_request_interface(request: HttpRequest) -> HttpResponse {
+    unreachable!("only describes http_request for export_candid")
 }
 
 #[ic_cdk::query]

@@ -10,6 +10,7 @@ use crate::types::AssetCanisterArgs;
 
 #[ic_cdk::init]
 fn init(args: Option<AssetCanisterArgs>) {
+    warm();
     set_server(AssetServer::create(DefaultMemoryImpl::default()));
     let installer = ic_cdk::api::msg_caller();
     write(|server, _, _| server.install(installer, args));
@@ -21,9 +22,17 @@ fn init(args: Option<AssetCanisterArgs>) {
 fn post_upgrade(args: Option<AssetCanisterArgs>) {
     #[cfg(feature = "phases")]
     crate::phases::start(|| ic_cdk::api::performance_counter(0));
+    warm();
     let (server, reopened) = AssetServer::reopen(DefaultMemoryImpl::default())
         .unwrap_or_else(|error| ic_cdk::trap(error.to_string()));
     ic_cdk::api::debug_print(format!("asset_server upgrade: {reopened}"));
     set_server(server);
     write(|server, _, _| server.upgrade(args));
+}
+
+/// What queries would otherwise compute anew each time: their heap is
+/// thrown away, while what install and upgrade leave on it stays.
+fn warm() {
+    super::wire::warm();
+    crate::certification::warm();
 }

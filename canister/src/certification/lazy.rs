@@ -48,7 +48,7 @@ pub fn labeled_hash(label: &[u8], child: &Hash) -> Hash {
 }
 
 /// The hash of every leaf in the v2 tree (they hold nothing), computed once.
-fn empty_leaf_hash() -> Hash {
+pub fn empty_leaf_hash() -> Hash {
     static HASH: std::sync::OnceLock<Hash> = std::sync::OnceLock::new();
     *HASH.get_or_init(|| leaf_hash(b""))
 }

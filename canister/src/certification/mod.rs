@@ -19,7 +19,7 @@ pub use lazy::{Hash, Witness};
 pub use responses::{
     CERTIFICATE_EXPRESSION, Certification, Head, Part, asset_certifications, asset_head,
     cached_certification, certify, error_body, error_certification, error_head, etag,
-    fallback_certifications, path_certifications, seal, sha256,
+    fallback_certifications, path_certifications, seal, sha256, warm,
 };
 pub use v1::{FALLBACK_PATH, V1Tree};
 pub use v2::{Scope, V2Tree, normalized};

@@ -45,6 +45,15 @@ pub struct Certification {
     pub response_hash: Hash,
 }
 
+/// Computes the constants every answer uses (the expression, the error
+/// answers' certifications). Call it where the heap persists (install,
+/// upgrade), or each query would compute them again.
+pub fn warm() {
+    expression();
+    error_certification(405);
+    super::lazy::empty_leaf_hash();
+}
+
 /// The hash of the expression every response names.
 pub fn expression_hash() -> Hash {
     expression().1

@@ -177,15 +177,7 @@ impl<'a> Reader<'a> {
     }
 
     fn leb128(&mut self) -> Option<u64> {
-        let mut value: u64 = 0;
-        for shift in (0..64).step_by(7) {
-            let byte = self.byte()?;
-            value |= u64::from(byte & 0x7f).checked_shl(shift)?;
-            if byte & 0x80 == 0 {
-                return Some(value);
-            }
-        }
-        None
+        leb128::read::unsigned(&mut self.bytes).ok()
     }
 
     fn blob(&mut self) -> Option<&'a [u8]> {
@@ -198,16 +190,8 @@ impl<'a> Reader<'a> {
     }
 }
 
-fn leb128(mut value: u64, out: &mut Vec<u8>) {
-    loop {
-        let byte = (value & 0x7f) as u8;
-        value >>= 7;
-        if value == 0 {
-            out.push(byte);
-            return;
-        }
-        out.push(byte | 0x80);
-    }
+fn leb128(value: u64, out: &mut Vec<u8>) {
+    leb128::write::unsigned(out, value).expect("writing to a Vec cannot fail");
 }
 
 fn write_text(text: &str, out: &mut Vec<u8>) {

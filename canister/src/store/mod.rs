@@ -12,8 +12,21 @@
 //! | 4  | `PERMISSIONS`  | `StableBTreeMap<(permission code, Principal), ()>`|
 //! | 5  | `COUNTERS`     | `StableCell<Counters>` (next batch and chunk ids) |
 //! | 6  | `LAYOUT`       | `ASSETSRV` and the layout version (`layout`)     |
-//! | 7  | `PROPOSALS`    | `StableBTreeMap<BatchId, candid operations>`      |
-//! | 8  | `CONFIGURATION`| `StableCell<Configuration>` (upload limits)       |
+//! | 7  | `PROPOSALS`    | `StableBTreeMap<BatchId, candid operations>` (*)  |
+//! | 8  | `CONFIGURATION`| `StableCell<Configuration>` (upload limits) (*)   |
+//!
+//! (*) Opened when first written; until then they take no memory.
+//!
+//! Memory is handed to the virtual memories in buckets of
+//! [`BUCKET_PAGES`] wasm pages (512 KiB), and every memory in use holds at
+//! least one. The `MemoryManager`'s default is 128 pages (8 MiB): with nine
+//! memories, 74 MB of stable memory before the first asset, for a site of
+//! 10 MB. The price of smaller buckets is the ceiling: a `MemoryManager`
+//! has at most 32,768 buckets, so 16 GiB in all (four times the heap that
+//! DFINITY's asset canister keeps its assets in). The bucket size is written
+//! in the `MemoryManager`'s header when it is created and read from there
+//! afterwards, so stores created by an earlier build keep their 8 MiB buckets
+//! and every build opens both.
 //!
 //! Ids are never reused; a retired id stays listed here as retired. Memory
 //! `LAYOUT` came with layout version 1; how versions change, and what is
@@ -56,6 +69,9 @@ pub type Permissions<M> = StableBTreeMap<(PermissionCode, Principal), (), VMem<M
 /// A proposed batch's operations, candid encoded.
 pub type Proposals<M> = StableBTreeMap<BatchId, Vec<u8>, VMem<M>>;
 
+/// Wasm pages per bucket for stores this build creates (see above).
+pub const BUCKET_PAGES: u16 = 8;
+
 const ASSETS: MemoryId = MemoryId::new(0);
 const CHUNKS: MemoryId = MemoryId::new(1);
 const BATCHES: MemoryId = MemoryId::new(2);
@@ -72,10 +88,20 @@ pub struct Stores<M: Memory> {
     pub batches: Batches<M>,
     pub batch_chunks: BatchChunks<M>,
     pub permissions: Permissions<M>,
-    pub proposals: Proposals<M>,
     counters: StableCell<Counters, VMem<M>>,
-    configuration: StableCell<Configuration, VMem<M>>,
+    /// Opened when first written: most sites never propose a batch or set
+    /// limits, and an opened memory holds a bucket.
+    proposals: Option<Proposals<M>>,
+    configuration: Option<StableCell<Configuration, VMem<M>>>,
+    manager: MemoryManager<M>,
 }
+
+/// No limits: the configuration of stores that never had one set.
+const NO_LIMITS: Configuration = Configuration {
+    max_batches: None,
+    max_chunks: None,
+    max_bytes: None,
+};
 
 impl<M: Memory> Stores<M> {
     /// Lays out new, empty stores in `memory`. Whatever `memory` held is
@@ -94,20 +120,42 @@ impl<M: Memory> Stores<M> {
     /// `LAYOUT_VERSION`), migrating them to the current version.
     pub fn open(memory: M, version: u32) -> Self {
         assert!(version <= layout::LAYOUT_VERSION, "checked by the caller");
-        let manager = MemoryManager::init(memory);
+        // The header's bucket size wins over ours when there is one.
+        let manager = MemoryManager::init_with_bucket_size(memory, BUCKET_PAGES);
         if version < layout::LAYOUT_VERSION {
             // Version 0 differs only by the missing header.
             layout::write_header(&manager.get(LAYOUT));
         }
+        let in_use = |id| (manager.get(id).size() > 0).then(|| manager.get(id));
         Self {
             assets: StableBTreeMap::init(manager.get(ASSETS)),
             chunks: StableBTreeMap::init(manager.get(CHUNKS)),
             batches: StableBTreeMap::init(manager.get(BATCHES)),
             batch_chunks: StableBTreeMap::init(manager.get(BATCH_CHUNKS)),
             permissions: StableBTreeMap::init(manager.get(PERMISSIONS)),
-            proposals: StableBTreeMap::init(manager.get(PROPOSALS)),
             counters: StableCell::init(manager.get(COUNTERS), Counters::default()),
-            configuration: StableCell::init(manager.get(CONFIGURATION), Configuration::default()),
+            proposals: in_use(PROPOSALS).map(StableBTreeMap::init),
+            configuration: in_use(CONFIGURATION)
+                .map(|memory| StableCell::init(memory, Configuration::default())),
+            manager,
+        }
+    }
+
+    /// Keeps the operations proposed for `batch_id` (candid encoded).
+    pub fn insert_proposal(&mut self, batch_id: BatchId, operations: Vec<u8>) {
+        let manager = &self.manager;
+        self.proposals
+            .get_or_insert_with(|| StableBTreeMap::init(manager.get(PROPOSALS)))
+            .insert(batch_id, operations);
+    }
+
+    pub fn proposal(&self, batch_id: BatchId) -> Option<Vec<u8>> {
+        self.proposals.as_ref()?.get(&batch_id)
+    }
+
+    pub fn remove_proposal(&mut self, batch_id: BatchId) {
+        if let Some(proposals) = &mut self.proposals {
+            proposals.remove(&batch_id);
         }
     }
 
@@ -128,11 +176,23 @@ impl<M: Memory> Stores<M> {
     }
 
     pub fn configuration(&self) -> &Configuration {
-        self.configuration.get()
+        self.configuration
+            .as_ref()
+            .map_or(&NO_LIMITS, StableCell::get)
     }
 
     pub fn set_configuration(&mut self, configuration: Configuration) {
-        self.configuration.set(configuration);
+        match &mut self.configuration {
+            Some(cell) => {
+                cell.set(configuration);
+            }
+            None => {
+                self.configuration = Some(StableCell::init(
+                    self.manager.get(CONFIGURATION),
+                    configuration,
+                ));
+            }
+        }
     }
 
     pub fn next_chunk_id(&mut self) -> ChunkId {
@@ -141,5 +201,48 @@ impl<M: Memory> Stores<M> {
         counters.next_chunk_id += 1;
         self.counters.set(counters);
         id
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ic_stable_structures::VectorMemory;
+
+    /// The bucket size in a `MemoryManager`'s header (after its magic,
+    /// format byte and bucket count).
+    fn bucket_pages(memory: &VectorMemory) -> u16 {
+        let mut bytes = [0; 2];
+        memory.read(6, &mut bytes);
+        u16::from_le_bytes(bytes)
+    }
+
+    #[test]
+    fn new_stores_take_small_buckets_and_old_ones_keep_theirs() {
+        let fresh = VectorMemory::default();
+        let mut stores = Stores::create(fresh.clone());
+        stores.next_batch_id();
+        assert_eq!(bucket_pages(&fresh), BUCKET_PAGES);
+        // Seven memories, one bucket each, and the header page: proposals
+        // and limits take theirs when first written.
+        assert_eq!(fresh.size(), 1 + 7 * u64::from(BUCKET_PAGES));
+        stores.set_configuration(Configuration {
+            max_batches: Some(3),
+            ..Configuration::default()
+        });
+        stores.insert_proposal(5, vec![1, 2]);
+        assert_eq!(fresh.size(), 1 + 9 * u64::from(BUCKET_PAGES));
+        let stores = Stores::open(fresh.clone(), layout::LAYOUT_VERSION);
+        assert_eq!(stores.configuration().max_batches, Some(3));
+        assert_eq!(stores.proposal(5), Some(vec![1, 2]));
+        assert_eq!(stores.proposal(6), None);
+
+        let old = VectorMemory::default();
+        MemoryManager::init(old.clone()).get(ASSETS).grow(1);
+        assert_eq!(bucket_pages(&old), 128);
+        let mut stores = Stores::open(old.clone(), 0);
+        stores.next_chunk_id();
+        assert_eq!(bucket_pages(&old), 128, "reopening keeps the bucket size");
+        assert_eq!(stores.next_chunk_id(), 1);
     }
 }

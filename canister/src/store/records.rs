@@ -1,5 +1,12 @@
 //! Records kept in stable memory, CBOR-encoded: compact, and fields can be
 //! added later with `#[serde(default)]` without a migration.
+//!
+//! Asset records are written in serde_cbor's packed form, which names each
+//! field by its position instead of its name: a third smaller and quicker
+//! to read, on every page view. Both forms read back the same (records
+//! written by earlier builds are named), and earlier builds read the packed
+//! form, as long as fields keep their positions: **add fields at the end of
+//! `AssetRecord` and `EncodingRecord`, never between or before.**
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -257,7 +264,7 @@ impl Storable for AssetRecord {
 
     fn into_bytes(mut self) -> Vec<u8> {
         self.responses = crate::certification::seal(&self);
-        serde_cbor::to_vec(&self).expect("stored records always encode")
+        serde_cbor::ser::to_vec_packed(&self).expect("stored records always encode")
     }
 
     fn from_bytes(bytes: Cow<[u8]>) -> Self {
@@ -283,5 +290,78 @@ impl AssetRecord {
     /// Aliasing is on unless switched off, as in DFINITY's asset canister.
     pub fn aliased(&self) -> bool {
         self.is_aliased.unwrap_or(true)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_cbor::Value;
+
+    fn record() -> AssetRecord {
+        let mut record = AssetRecord::new("text/html".into());
+        record.max_age = Some(60);
+        record.encodings.insert(
+            "identity".into(),
+            EncodingRecord {
+                sha256: [7; 32],
+                length: 1024,
+                modified: 1_700_000_000_000_000_000,
+                chunks: vec![3],
+                chunk_table: Vec::new(),
+            },
+        );
+        record
+    }
+
+    #[test]
+    fn packed_and_named_records_read_back_the_same() {
+        let packed = record().into_bytes();
+        let mut sealed = record();
+        sealed.responses = crate::certification::seal(&sealed);
+        let named = serde_cbor::to_vec(&sealed).unwrap();
+        assert!(
+            packed.len() * 10 < named.len() * 8,
+            "{} bytes packed, {} named",
+            packed.len(),
+            named.len()
+        );
+        let from_packed = AssetRecord::from_bytes(Cow::Owned(packed));
+        let from_named = AssetRecord::from_bytes(Cow::Owned(named));
+        assert_eq!(from_packed, record());
+        assert_eq!(from_named, record());
+        assert!(!from_packed.responses.is_empty(), "the cache is written");
+    }
+
+    /// Earlier builds read packed records by these positions.
+    #[test]
+    fn fields_keep_their_positions() {
+        let Value::Map(fields) = serde_cbor::from_slice(&record().into_bytes()).unwrap() else {
+            panic!("a record is a map");
+        };
+        let field = |i: i128| &fields[&Value::Integer(i)];
+        assert_eq!(field(0), &Value::Text("text/html".into()));
+        assert_eq!(field(1), &Value::Integer(60));
+        assert_eq!(field(2), &Value::Null, "headers");
+        assert_eq!(field(3), &Value::Null, "is_aliased");
+        assert_eq!(field(4), &Value::Null, "allow_raw_access");
+        assert!(matches!(field(6), Value::Bytes(_)), "responses");
+        let Value::Map(encodings) = field(5) else {
+            panic!("encodings");
+        };
+        let Value::Map(identity) = &encodings[&Value::Text("identity".into())] else {
+            panic!("an encoding is a map");
+        };
+        assert_eq!(identity[&Value::Integer(0)], Value::Bytes(vec![7; 32]));
+        assert_eq!(identity[&Value::Integer(1)], Value::Integer(1024));
+        assert_eq!(
+            identity[&Value::Integer(2)],
+            Value::Integer(1_700_000_000_000_000_000)
+        );
+        assert_eq!(
+            identity[&Value::Integer(3)],
+            Value::Array(vec![Value::Integer(3)])
+        );
+        assert_eq!(identity.len(), 4, "an empty chunk table is left out");
     }
 }

@@ -153,7 +153,7 @@ pub fn chunk_owner<M: Memory>(
 
 /// Removes the chunks no commit took from a batch, and its proposal.
 pub fn drop_batch_chunks<M: Memory>(stores: &mut Stores<M>, batch_id: BatchId) {
-    stores.proposals.remove(&batch_id);
+    stores.remove_proposal(batch_id);
     let unused: Vec<ChunkId> = stores
         .batch_chunks
         .keys_range((batch_id, 0)..=(batch_id, u64::MAX))

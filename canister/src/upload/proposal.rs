@@ -28,7 +28,7 @@ pub fn propose<M: Memory>(
         return Err(AssetError::BatchAlreadyProposed(batch_id));
     }
     let encoded = candid::encode_one(&args.operations).expect("candid types always encode");
-    stores.proposals.insert(batch_id, encoded);
+    stores.insert_proposal(batch_id, encoded);
     batch.set_proposal(&EvidenceProgress::default());
     stores.batches.insert(batch_id, batch);
     Ok(())
@@ -94,8 +94,7 @@ pub fn proposed_operations<M: Memory>(
     batch_id: BatchId,
 ) -> Vec<BatchOperationKind> {
     let encoded = stores
-        .proposals
-        .get(&batch_id)
+        .proposal(batch_id)
         .expect("a proposed batch has its operations stored");
     candid::decode_one(&encoded).expect("stored operations decode")
 }

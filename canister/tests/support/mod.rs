@@ -26,6 +26,9 @@ pub struct Harness {
     /// What `certified_data_set` was last given.
     pub certified_data: [u8; 32],
     pub now: u64,
+    /// The last certificate signed, for (certified data, time): signing
+    /// is the slow part of a query, and most queries repeat the last one.
+    certificate: std::cell::RefCell<Option<(([u8; 32], u64), Vec<u8>)>>,
 }
 
 pub fn principal(n: u8) -> Principal {
@@ -82,6 +85,7 @@ impl Harness {
             controller,
             certified_data: [0; 32],
             now,
+            certificate: Default::default(),
         };
         harness
             .write(Caller::controller(controller), |s, _, _| {
@@ -220,9 +224,7 @@ impl Harness {
         request: &GatewayRequest,
         certificate_version: Option<u16>,
     ) -> HttpResponse {
-        let certificate =
-            self.subnet
-                .certificate(self.canister_id.as_slice(), &self.certified_data, self.now);
+        let certificate = self.certificate();
         let context = QueryContext {
             canister_id: self.canister_id,
             certificate: Some(&certificate),
@@ -235,6 +237,24 @@ impl Harness {
             certificate_version,
         };
         self.server.http_request(&context, &http_request)
+    }
+
+    /// A certificate of the current certified data at the current time.
+    pub fn certificate(&self) -> Vec<u8> {
+        let key = (self.certified_data, self.now);
+        let mut cached = self.certificate.borrow_mut();
+        match &*cached {
+            Some((signed, certificate)) if *signed == key => certificate.clone(),
+            _ => {
+                let certificate = self.subnet.certificate(
+                    self.canister_id.as_slice(),
+                    &self.certified_data,
+                    self.now,
+                );
+                *cached = Some((key, certificate.clone()));
+                certificate
+            }
+        }
     }
 
     /// One v2 answer as a gateway receives it (no streaming under v2).

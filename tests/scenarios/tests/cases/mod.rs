@@ -108,6 +108,10 @@ pub const ALL: &[(&str, Scenario)] = &[
         "reliability_a_trap_at_any_instruction_changes_nothing",
         reliability::a_trap_at_any_instruction_changes_nothing,
     ),
+    (
+        "reliability_certified_data_is_never_set_from_a_query",
+        reliability::certified_data_is_never_set_from_a_query,
+    ),
 ];
 
 /// A fresh canister on the selected backend with the sample site uploaded.

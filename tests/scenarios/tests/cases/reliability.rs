@@ -2355,3 +2355,62 @@ pub fn a_trap_at_any_instruction_changes_nothing(wasm: &[u8]) {
         run.methods.iter().cloned().collect::<Vec<_>>().join(", ")
     );
 }
+
+// ---------------------------------------------------------------------
+// 4. Certified data is never set from a query
+
+/// Every query method of the `.did`, with its well-typed sample argument,
+/// from the controller and from anonymous: none touches the certified data.
+/// The host traps `certified_data_set` outside updates, as the IC does, so
+/// a query that tried would fail here with that message; and what the
+/// certified data is afterwards is compared byte for byte. (A query's
+/// changes are thrown away anyway; this holds the code to the rule.)
+pub fn certified_data_is_never_set_from_a_query(wasm: &[u8]) {
+    let mut client = site_client(wasm);
+    let admin = client.controller();
+    ensure_probe(&mut client);
+    let before = client.backend.certified_data();
+    let queries: Vec<String> = did_methods()
+        .into_iter()
+        .filter(|(_, query)| *query)
+        .map(|(name, _)| name)
+        .collect();
+    assert!(
+        queries.len() >= 8,
+        "parsed {} query methods from the .did",
+        queries.len()
+    );
+    let mut replied = 0;
+    for name in &queries {
+        let sample = typed_method(name).sample;
+        for caller in [admin, Principal::anonymous()] {
+            let result = client.backend.query(caller, name, sample.clone());
+            if let Err(error) = &result {
+                assert!(
+                    !error.contains("certified_data_set"),
+                    "{name} tried to set the certified data: {error}"
+                );
+            } else {
+                replied += 1;
+            }
+            assert_eq!(
+                client.backend.certified_data(),
+                before,
+                "{name} changed the certified data"
+            );
+        }
+    }
+    // Most answer their sample (some refuse it: no such chunk, say).
+    assert!(
+        replied >= queries.len(),
+        "only {replied} of {} query calls replied",
+        2 * queries.len()
+    );
+    // And the site still verifies under the same certificate.
+    assert!(client.verifies_with_body("/probe.txt", PROBE));
+    println!(
+        "  {} query methods, {replied} of {} calls replied, certified data unchanged",
+        queries.len(),
+        2 * queries.len()
+    );
+}

@@ -6,13 +6,25 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
-  echo "Installing the wasm32-unknown-unknown target..."
-  rustup target add wasm32-unknown-unknown
+command -v cargo >/dev/null || {
+  echo "error: cargo is not installed: install Rust with rustup (https://rustup.rs), then open a new shell" >&2
+  exit 1
+}
+if command -v rustup >/dev/null; then
+  if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+    echo "Installing the wasm32-unknown-unknown target (rustup target add wasm32-unknown-unknown)..."
+    rustup target add wasm32-unknown-unknown
+  fi
+elif [ ! -d "$(rustc --print sysroot)/lib/rustlib/wasm32-unknown-unknown" ]; then
+  echo "error: the wasm32-unknown-unknown target is missing and there is no rustup to add it: install Rust with rustup (https://rustup.rs)" >&2
+  exit 1
 fi
 
 cargo build --locked -p asset_server --target wasm32-unknown-unknown --release "$@"
-cp target/wasm32-unknown-unknown/release/asset_server.wasm target/asset_server.wasm
+# The wasm lands in cargo's target directory (CARGO_TARGET_DIR if set); the
+# tools and tests read it from target/ in the workspace.
+mkdir -p target
+cp "${CARGO_TARGET_DIR:-target}/wasm32-unknown-unknown/release/asset_server.wasm" target/asset_server.wasm
 
 # dfx installs the gzipped module (dfx.json: "gzip": true), as every
 # install path of the IC accepts; that is what must fit one 2 MiB message.

@@ -40,6 +40,6 @@ trap 'rm -f "$pem"' EXIT
 chmod 600 "$pem"
 dfx identity export "$(dfx identity whoami)" > "$pem"
 
-cargo run --locked --quiet -p asset-tools --bin upload -- \
+cargo run --locked --quiet -p asset-tools --features agent --bin upload -- \
   --url "$url" --canister "$canister" --pem "$pem" "$dir"
 echo "Site: $site"

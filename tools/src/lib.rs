@@ -11,7 +11,12 @@
 //!   gateway in front of it.
 //! - [`site`]: where the wasm and the sample site live, and the generated
 //!   large file the preview streams.
+//!
+//! Features (off by default, so the preview builds neither): `agent`, the
+//! `ic-agent` transport and the `upload` binary; `pocket-ic`, the preview's
+//! PocketIC mode (`pocket_preview`).
 
+#[cfg(feature = "pocket-ic")]
 pub mod pocket_preview;
 pub mod preview;
 pub mod site;

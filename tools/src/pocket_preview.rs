@@ -36,10 +36,7 @@ impl PocketPreview {
     }
 }
 
-/// Whether the preview should run on PocketIC.
-pub fn pocket_ic_selected() -> bool {
-    std::env::var_os("POCKET_IC_BIN").is_some_and(|path| !path.is_empty())
-}
+pub use crate::site::pocket_ic_selected;
 
 /// Installs `wasm` on a new PocketIC instance, uploads `files` and starts
 /// PocketIC's HTTP gateway on `port` (0: any free port).

@@ -83,6 +83,23 @@ pub fn parse_controller(text: &str) -> Result<Principal, String> {
     Ok(principal)
 }
 
+/// Fails with one clear line when `port` (given with `flag`) is taken on
+/// 127.0.0.1, before minutes of setup would end in "address in use".
+/// Port 0 means any free port and is always fine.
+pub fn check_port_free(flag: &str, port: u16) -> Result<(), String> {
+    if port == 0 {
+        return Ok(());
+    }
+    match std::net::TcpListener::bind(("127.0.0.1", port)) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => Err(format!(
+            "port {port} is taken on 127.0.0.1 (another preview?): stop it, choose another \
+             {flag}, or leave {flag} out for a free port"
+        )),
+        Err(e) => Err(format!("{flag} {port}: {e}")),
+    }
+}
+
 /// Moves `host` into a replica endpoint on 127.0.0.1:`port` (0: a free
 /// port) after making each of `controllers` a controller of its canister;
 /// the endpoint and the canister id, for [`start_gateway`].
@@ -128,6 +145,17 @@ pub fn now_ns() -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_taken_port_is_named_with_its_flag() {
+        let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = taken.local_addr().unwrap().port();
+        let error = check_port_free("--port", port).unwrap_err();
+        assert!(error.contains(&format!("port {port} is taken")), "{error}");
+        assert!(error.contains("--port"), "{error}");
+        drop(taken);
+        assert_eq!(check_port_free("--port", 0), Ok(()));
+    }
 
     #[test]
     fn controllers_must_be_principals_and_never_anonymous() {

@@ -35,6 +35,12 @@ pub fn read_wasm(path: &Path) -> Result<Vec<u8>, String> {
     })
 }
 
+/// Whether the preview should run on PocketIC: `POCKET_IC_BIN` names a
+/// server. Asked without the `pocket-ic` feature too, to say how to get it.
+pub fn pocket_ic_selected() -> bool {
+    std::env::var_os("POCKET_IC_BIN").is_some_and(|path| !path.is_empty())
+}
+
 /// Key of the large file the preview adds to the sample site.
 pub const BIG_FILE_KEY: &str = "/big/sample.bin";
 /// 5 MiB: three stored chunks, so the gateway fetches it as three

@@ -1,6 +1,9 @@
 //! The preview's PocketIC mode: the site served by PocketIC's own HTTP
 //! gateway. Needs a PocketIC server (`scripts/fetch-pocket-ic.sh`, then
-//! `POCKET_IC_BIN`); without one it says SKIPPED and passes.
+//! `POCKET_IC_BIN`); without one it says SKIPPED and passes. Built with the
+//! `pocket-ic` feature, which this crate's tests always have.
+
+#![cfg(feature = "pocket-ic")]
 
 mod common;
 

@@ -10,11 +10,11 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use asset_tools::pocket_preview;
 use asset_tools::preview::{
-    compile, install, parse_controller, serve_on_replica, site_files, start_gateway, upload_to_host,
+    check_port_free, compile, install, parse_controller, serve_on_replica, site_files,
+    start_gateway, upload_to_host,
 };
-use asset_tools::site::{read_wasm, wasm_path};
+use asset_tools::site::{pocket_ic_selected, read_wasm, wasm_path};
 use asset_tools::upload::Progress;
 use candid::Principal;
 use local_gateway::RequestLog;
@@ -89,13 +89,22 @@ fn parse_args() -> Result<Args, String> {
 
 fn run() -> Result<(), String> {
     let args = parse_args()?;
+    check_port_free("--port", args.port)?;
+    check_port_free("--replica-port", args.replica_port)?;
     // Read the site first: a typo in DIR should not wait for the compile.
     let files = site_files(args.dir.as_deref())?;
-    if pocket_preview::pocket_ic_selected() {
+    if pocket_ic_selected() {
         return run_on_pocket_ic(&args, &files);
     }
+    println!("Compiling the canister wasm for the in-process host (a few seconds)...");
     let module = compile(&read_wasm(&wasm_path())?)?;
     let mut host = install(&module)?;
+    let bytes: usize = files.iter().map(|file| file.body.len()).sum();
+    println!(
+        "Uploading {} files ({:.1} MiB) to the canister...",
+        files.len(),
+        bytes as f64 / (1024.0 * 1024.0)
+    );
     let report = upload_to_host(&mut host, &files, Progress::Auto)?;
     println!("Uploaded: {report}");
 
@@ -135,6 +144,7 @@ fn run() -> Result<(), String> {
 
 /// With `POCKET_IC_BIN` set: the canister on PocketIC, served by
 /// PocketIC's own HTTP gateway, which verifies as the IC's gateways do.
+#[cfg(feature = "pocket-ic")]
 fn run_on_pocket_ic(args: &Args, files: &[asset_tools::upload::LocalFile]) -> Result<(), String> {
     if args.tamper.is_some() {
         return Err(
@@ -148,8 +158,12 @@ fn run_on_pocket_ic(args: &Args, files: &[asset_tools::upload::LocalFile]) -> Re
                 .into(),
         );
     }
-    let mut preview =
-        pocket_preview::start(read_wasm(&wasm_path())?, files, args.port, Progress::Auto)?;
+    let mut preview = asset_tools::pocket_preview::start(
+        read_wasm(&wasm_path())?,
+        files,
+        args.port,
+        Progress::Auto,
+    )?;
     println!("Uploaded: {}", preview.report);
     println!(
         "Preview: {}  (PocketIC's HTTP gateway; Ctrl-C to stop)",
@@ -166,6 +180,17 @@ fn run_on_pocket_ic(args: &Args, files: &[asset_tools::upload::LocalFile]) -> Re
     preview.pic.stop_live();
     println!("Preview stopped.");
     Ok(())
+}
+
+/// Built without the PocketIC client (the default, to build quickly): say
+/// how to get it rather than silently ignore `POCKET_IC_BIN`.
+#[cfg(not(feature = "pocket-ic"))]
+fn run_on_pocket_ic(_: &Args, _: &[asset_tools::upload::LocalFile]) -> Result<(), String> {
+    Err(
+        "POCKET_IC_BIN is set, but this preview was built without PocketIC: \
+         run scripts/preview.sh (it adds --features pocket-ic then), or unset POCKET_IC_BIN"
+            .into(),
+    )
 }
 
 fn main() -> ExitCode {

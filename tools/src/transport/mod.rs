@@ -4,11 +4,13 @@
 #[cfg(feature = "agent")]
 mod agent;
 mod host;
+#[cfg(feature = "pocket-ic")]
 mod pocket;
 
 #[cfg(feature = "agent")]
 pub use agent::AgentCalls;
 pub use host::HostCalls;
+#[cfg(feature = "pocket-ic")]
 pub use pocket::PocketIcCalls;
 
 /// A reply's candid bytes and, when the transport can count them, the

@@ -5,25 +5,23 @@
 use ic_stable_structures::Memory;
 
 use crate::aliases::alias_targets;
-use crate::store::{AssetRecord, Assets, EncodingRecord};
+use crate::store::{AssetRecord, AssetTable, EncodingRecord};
 
 pub const IDENTITY: &str = "identity";
 
 /// The asset answering `path`: stored under it, or else an aliased asset
 /// (`/x` -> `/x.html`, `/d/` -> `/d/index.html`). Assets without any body
 /// yet answer nothing.
-pub fn resolve<M: Memory>(assets: &Assets<M>, path: &str) -> Option<(String, AssetRecord)> {
-    let servable = |record: &AssetRecord| !record.encodings.is_empty();
-    if let Some(record) = assets.get(&path.to_string())
-        && servable(&record)
-    {
-        return Some((path.to_string(), record));
+pub fn resolve<M: Memory>(assets: &AssetTable<M>, path: &str) -> Option<(String, AssetRecord)> {
+    let servable = |record: &&AssetRecord| !record.encodings.is_empty();
+    if let Some(record) = assets.get_ref(path).filter(servable) {
+        return Some((path.to_string(), record.clone()));
     }
     alias_targets(path).into_iter().find_map(|key| {
         assets
-            .get(&key)
+            .get_ref(&key)
             .filter(|record| record.aliased() && servable(record))
-            .map(|record| (key, record))
+            .map(|record| (key, record.clone()))
     })
 }
 
@@ -74,7 +72,7 @@ pub enum Fallback {
     Text,
 }
 
-pub fn fallback<M: Memory>(assets: &Assets<M>) -> Fallback {
+pub fn fallback<M: Memory>(assets: &AssetTable<M>) -> Fallback {
     if let Some((_, record)) = resolve(assets, NOT_FOUND_PAGE)
         && record.encodings.values().any(|e| e.chunks.len() <= 1)
     {

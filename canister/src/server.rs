@@ -154,6 +154,12 @@ impl<M: Memory> AssetServer<M> {
     }
 
     /// The 32 bytes for `certified_data_set`.
+    /// The heap mirror of the assets equals stable memory (see
+    /// `store::AssetTable`); for tests.
+    pub fn assets_mirror_matches_stored(&self) -> bool {
+        self.stores.assets.mirror_matches_stored()
+    }
+
     pub fn certified_root(&self) -> Hash {
         self.tree.root_hash()
     }
@@ -351,7 +357,7 @@ impl<M: Memory> AssetServer<M> {
         let mut exact: Vec<(String, Vec<Certification>)> = Vec::new();
         let mut records = self.stores.assets.iter();
         while let Some(entry) = timed("read_records", || records.next()) {
-            let (key, record) = timed("read_records", || entry.into_pair());
+            let (key, record) = timed("read_records", || (entry.0.clone(), entry.1.clone()));
             let Some((_, encoding)) = certified_encoding(&record) else {
                 continue; // no body yet: serves nothing
             };
@@ -376,6 +382,7 @@ impl<M: Memory> AssetServer<M> {
             }
             claimed.insert(key, (hash, certifications));
         }
+        drop(records);
         // An asset stored under a path wins over any alias of it.
         for (alias, (_, key)) in aliases {
             if !certified.contains_key(&alias) {
@@ -470,10 +477,10 @@ impl<M: Memory> AssetServer<M> {
         self.stores
             .assets
             .iter()
-            .map(|entry| {
-                let (key, record) = entry.into_pair();
+            .map(|(key, record)| {
+                let record = record.clone();
                 AssetDetails {
-                    key,
+                    key: key.clone(),
                     content_type: record.content_type,
                     encodings: record
                         .encodings

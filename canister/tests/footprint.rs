@@ -29,4 +29,7 @@ fn ten_thousand_pages_of_one_kib_fit_in_twenty_mb_of_stable_memory() {
     // Still a working site.
     assert!(h.verifies("/pages/09999.html", &body(keys[9_999])));
     assert_eq!(h.server.list().len(), PAGES);
+    assert!(h.server.assets_mirror_matches_stored());
+    h.upgrade();
+    assert!(h.verifies("/pages/00000.html", &body(keys[0])));
 }

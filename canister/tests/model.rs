@@ -1555,6 +1555,10 @@ fn read_v2(h: &Harness, request: GatewayRequest) -> Result<GatewayResponse, Test
 
 /// The cheap checks, after every step: list, permissions, certified data.
 fn check_state(h: &Harness, model: &Model) -> Result<(), TestCaseError> {
+    prop_assert!(
+        h.server.assets_mirror_matches_stored(),
+        "the heap mirror of the assets drifted from stable memory"
+    );
     let listed: Vec<(String, String, Vec<(String, Vec<u8>, u64)>)> = h
         .server
         .list()

@@ -44,11 +44,13 @@
 
 pub mod layout;
 mod records;
+mod table;
 
 pub use records::{
     AssetRecord, BatchRecord, ChunkSpan, Configuration, Counters, EncodingRecord, ResponseCache,
     chunk_entry,
 };
+pub use table::AssetTable;
 
 use candid::Principal;
 use ic_stable_structures::memory_manager::{MemoryId, MemoryManager, VirtualMemory};
@@ -83,7 +85,7 @@ const PROPOSALS: MemoryId = MemoryId::new(7);
 const CONFIGURATION: MemoryId = MemoryId::new(8);
 
 pub struct Stores<M: Memory> {
-    pub assets: Assets<M>,
+    pub assets: AssetTable<M>,
     pub chunks: Chunks<M>,
     pub batches: Batches<M>,
     pub batch_chunks: BatchChunks<M>,
@@ -128,7 +130,7 @@ impl<M: Memory> Stores<M> {
         }
         let in_use = |id| (manager.get(id).size() > 0).then(|| manager.get(id));
         Self {
-            assets: StableBTreeMap::init(manager.get(ASSETS)),
+            assets: AssetTable::open(StableBTreeMap::init(manager.get(ASSETS))),
             chunks: StableBTreeMap::init(manager.get(CHUNKS)),
             batches: StableBTreeMap::init(manager.get(BATCHES)),
             batch_chunks: StableBTreeMap::init(manager.get(BATCH_CHUNKS)),

@@ -2,24 +2,22 @@
 //! certification tree is filled from the same answers, so a served body is
 //! always the one certified for its path.
 
-use ic_stable_structures::Memory;
-
 use crate::aliases::alias_targets;
-use crate::store::{AssetRecord, AssetTable, EncodingRecord};
+use crate::store::{AssetRecord, EncodingRecord, Records};
 
 pub const IDENTITY: &str = "identity";
 
 /// The asset answering `path`: stored under it, or else an aliased asset
 /// (`/x` -> `/x.html`, `/d/` -> `/d/index.html`). Assets without any body
 /// yet answer nothing.
-pub fn resolve<M: Memory>(assets: &AssetTable<M>, path: &str) -> Option<(String, AssetRecord)> {
+pub fn resolve(assets: &Records, path: &str) -> Option<(String, AssetRecord)> {
     let servable = |record: &&AssetRecord| !record.encodings.is_empty();
-    if let Some(record) = assets.get_ref(path).filter(servable) {
+    if let Some(record) = assets.get(path).filter(servable) {
         return Some((path.to_string(), record.clone()));
     }
     alias_targets(path).into_iter().find_map(|key| {
         assets
-            .get_ref(&key)
+            .get(&key)
             .filter(|record| record.aliased() && servable(record))
             .map(|record| (key, record.clone()))
     })
@@ -72,7 +70,7 @@ pub enum Fallback {
     Text,
 }
 
-pub fn fallback<M: Memory>(assets: &AssetTable<M>) -> Fallback {
+pub fn fallback(assets: &Records) -> Fallback {
     if let Some((_, record)) = resolve(assets, NOT_FOUND_PAGE)
         && record.encodings.values().any(|e| e.chunks.len() <= 1)
     {

@@ -21,11 +21,14 @@ use crate::import::{self, Imported, SavedForm};
 use crate::lookup::{certified_encoding, fallback, resolve};
 use crate::phases::timed;
 use crate::store::layout::{self, Contents};
-use crate::store::{BatchId, Stores};
+use crate::store::{BatchId, Records, Stores};
 use crate::types::*;
 use crate::upload::{self, Applied, to_u64};
 
 pub mod governance;
+mod snapshot;
+
+pub use snapshot::{TreeOrigin, derivation_probe};
 
 /// What `AssetServer::reopen` found and did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -63,6 +66,7 @@ impl std::fmt::Display for Reopened {
 pub struct AssetServer<M: Memory> {
     stores: Stores<M>,
     tree: CertifiedTree,
+    tree_origin: TreeOrigin,
 }
 
 impl<M: Memory> AssetServer<M> {
@@ -90,7 +94,8 @@ impl<M: Memory> AssetServer<M> {
                 });
             }
             Contents::Ours { version } => {
-                (Stores::open(memory, version), Reopened::Ours { version })
+                let stores = timed("open_stores", || Stores::open(memory, version));
+                (stores, Reopened::Ours { version })
             }
             Contents::DfinityCandid => {
                 let (stores, imported) = import::import(memory, SavedForm::Candid)?;
@@ -107,13 +112,20 @@ impl<M: Memory> AssetServer<M> {
 
     /// Derives the certification tree from the stored hashes (nothing is
     /// re-hashed).
+    /// Uses the tree `pre_upgrade` saved when it may (`snapshot`).
     fn with_stores(stores: Stores<M>) -> Self {
         let mut server = Self {
             stores,
             tree: CertifiedTree::default(),
+            tree_origin: TreeOrigin::Built,
         };
-        server.rebuild_tree();
+        server.tree_origin = server.restore_or_build_tree();
         server
+    }
+
+    /// Where the certification tree came from when the server was opened.
+    pub fn tree_origin(&self) -> TreeOrigin {
+        self.tree_origin
     }
 
     /// `canister_init`: the installer may do everything, unless the
@@ -158,6 +170,13 @@ impl<M: Memory> AssetServer<M> {
     /// `store::AssetTable`); for tests.
     pub fn assets_mirror_matches_stored(&self) -> bool {
         self.stores.assets.mirror_matches_stored()
+    }
+
+    /// The small chunks kept on the heap equal stable memory's (see
+    /// `store::ChunkTable`); for tests. Also how many and how many bytes.
+    pub fn chunk_copies_match_stored(&self) -> (bool, usize, usize) {
+        let (count, bytes) = self.stores.chunks.on_heap();
+        (self.stores.chunks.heap_matches_stored(), count, bytes)
     }
 
     pub fn certified_root(&self) -> Hash {
@@ -306,7 +325,7 @@ impl<M: Memory> AssetServer<M> {
     fn recertify(&mut self, keys: &BTreeSet<String>) {
         for key in keys {
             for path in std::iter::once(key.clone()).chain(aliases_of(key)) {
-                let found = timed("resolve", || resolve(&self.stores.assets, &path));
+                let found = timed("resolve", || resolve(self.stores.assets.records(), &path));
                 let hash = found
                     .as_ref()
                     .and_then(|(_, record)| certified_encoding(record).map(|(_, e)| e.sha256));
@@ -336,77 +355,12 @@ impl<M: Memory> AssetServer<M> {
     }
 
     fn recertify_fallback(&mut self) {
-        let fallback = fallback(&self.stores.assets);
-        self.tree
-            .v2
-            .replace(&Scope::Fallback, fallback_certifications(&fallback));
+        certify_fallback(&mut self.tree, self.stores.assets.records());
     }
 
-    /// Builds the tree in one pass over the stored records, reading each
-    /// once: the same answers as `resolve`, without a lookup per path.
+    /// Builds the tree from the stored records (`derive_tree`).
     fn rebuild_tree(&mut self) {
-        self.tree = CertifiedTree::default();
-        // For each alias path, the best asset claiming it: (rank among the
-        // path's alias targets, that asset's key).
-        let mut aliases: BTreeMap<String, (usize, String)> = BTreeMap::new();
-        // What an aliased asset certifies, for its aliases.
-        let mut claimed: BTreeMap<String, (Hash, Vec<Certification>)> = BTreeMap::new();
-        // v1's paths and v2's exact entries, added in the trees' order once
-        // all are known (each insert then lands at the end of its level).
-        let mut certified: BTreeMap<String, Hash> = BTreeMap::new();
-        let mut exact: Vec<(String, Vec<Certification>)> = Vec::new();
-        let mut records = self.stores.assets.iter();
-        while let Some(entry) = timed("read_records", || records.next()) {
-            let (key, record) = timed("read_records", || (entry.0.clone(), entry.1.clone()));
-            let Some((_, encoding)) = certified_encoding(&record) else {
-                continue; // no body yet: serves nothing
-            };
-            let hash = encoding.sha256;
-            let certifications = timed("v2_response_hashes", || path_certifications(&record));
-            certified.insert(key.clone(), hash);
-            if normalized(&key) == key {
-                exact.push((key.clone(), certifications.clone()));
-            }
-            if !record.aliased() {
-                continue;
-            }
-            for alias in aliases_of(&key) {
-                let rank = alias_targets(&alias)
-                    .iter()
-                    .position(|target| *target == key)
-                    .unwrap_or(usize::MAX);
-                let best = aliases.entry(alias).or_insert((rank, key.clone()));
-                if rank < best.0 {
-                    *best = (rank, key.clone());
-                }
-            }
-            claimed.insert(key, (hash, certifications));
-        }
-        drop(records);
-        // An asset stored under a path wins over any alias of it.
-        for (alias, (_, key)) in aliases {
-            if !certified.contains_key(&alias) {
-                let (hash, certifications) = &claimed[&key];
-                certified.insert(alias.clone(), *hash);
-                if normalized(&alias) == alias {
-                    exact.push((alias, certifications.clone()));
-                }
-            }
-        }
-        // By segments, the order of the tree's levels (not of the strings:
-        // `/a-b` sorts before `/a/b`, but segment `a` before `a-b`).
-        exact.sort_by(|(a, _), (b, _)| a.split('/').cmp(b.split('/')));
-        timed("v1_tree", || {
-            for (path, hash) in certified {
-                self.tree.v1.set(&path, Some(hash));
-            }
-        });
-        timed("v2_tree", || {
-            for (path, certifications) in exact {
-                self.tree.v2.add(&Scope::Exact(path), certifications);
-            }
-        });
-        timed("fallback", || self.recertify_fallback());
+        self.tree = derive_tree(self.stores.assets.records());
     }
 
     // ---- reads ----
@@ -571,4 +525,79 @@ impl<M: Memory> AssetServer<M> {
             Permission::Commit,
         )
     }
+}
+
+/// The tree `records` certify, built in one pass over them, reading each
+/// once: the same answers as `resolve`, without a lookup per path. Not
+/// generic over the memory, so that `snapshot`'s probe shares this code.
+pub(crate) fn derive_tree(all: &Records) -> CertifiedTree {
+    let mut tree = CertifiedTree::default();
+    // For each alias path, the best asset claiming it: (rank among the
+    // path's alias targets, that asset's key).
+    let mut aliases: BTreeMap<String, (usize, String)> = BTreeMap::new();
+    // What an aliased asset certifies, for its aliases.
+    let mut claimed: BTreeMap<String, (Hash, Vec<Certification>)> = BTreeMap::new();
+    // v1's paths and v2's exact entries, added in the trees' order once
+    // all are known (each insert then lands at the end of its level).
+    let mut certified: BTreeMap<String, Hash> = BTreeMap::new();
+    let mut exact: Vec<(String, Vec<Certification>)> = Vec::new();
+    let mut records = all.iter();
+    while let Some(entry) = timed("read_records", || records.next()) {
+        let (key, record) = timed("read_records", || (entry.0.clone(), entry.1.clone()));
+        let Some((_, encoding)) = certified_encoding(&record) else {
+            continue; // no body yet: serves nothing
+        };
+        let hash = encoding.sha256;
+        let certifications = timed("v2_response_hashes", || path_certifications(&record));
+        certified.insert(key.clone(), hash);
+        if normalized(&key) == key {
+            exact.push((key.clone(), certifications.clone()));
+        }
+        if !record.aliased() {
+            continue;
+        }
+        for alias in aliases_of(&key) {
+            let rank = alias_targets(&alias)
+                .iter()
+                .position(|target| *target == key)
+                .unwrap_or(usize::MAX);
+            let best = aliases.entry(alias).or_insert((rank, key.clone()));
+            if rank < best.0 {
+                *best = (rank, key.clone());
+            }
+        }
+        claimed.insert(key, (hash, certifications));
+    }
+    drop(records);
+    // An asset stored under a path wins over any alias of it.
+    for (alias, (_, key)) in aliases {
+        if !certified.contains_key(&alias) {
+            let (hash, certifications) = &claimed[&key];
+            certified.insert(alias.clone(), *hash);
+            if normalized(&alias) == alias {
+                exact.push((alias, certifications.clone()));
+            }
+        }
+    }
+    // By segments, the order of the tree's levels (not of the strings:
+    // `/a-b` sorts before `/a/b`, but segment `a` before `a-b`).
+    exact.sort_by(|(a, _), (b, _)| a.split('/').cmp(b.split('/')));
+    timed("v1_tree", || {
+        for (path, hash) in certified {
+            tree.v1.set(&path, Some(hash));
+        }
+    });
+    timed("v2_tree", || {
+        for (path, certifications) in exact {
+            tree.v2.add(&Scope::Exact(path), certifications);
+        }
+    });
+    timed("fallback", || certify_fallback(&mut tree, all));
+    tree
+}
+
+fn certify_fallback(tree: &mut CertifiedTree, records: &Records) {
+    let fallback = fallback(records);
+    tree.v2
+        .replace(&Scope::Fallback, fallback_certifications(&fallback));
 }

@@ -30,6 +30,22 @@ fn ten_thousand_pages_of_one_kib_fit_in_twenty_mb_of_stable_memory() {
     assert!(h.verifies("/pages/09999.html", &body(keys[9_999])));
     assert_eq!(h.server.list().len(), PAGES);
     assert!(h.server.assets_mirror_matches_stored());
+    // Every page's body is small: all of them are on the heap as well.
+    let (same, count, bytes) = h.server.chunk_copies_match_stored();
+    assert!(same);
+    assert_eq!((count, bytes), (PAGES, PAGES * 1024));
     h.upgrade();
+    // pre_upgrade's tree snapshot (server/snapshot.rs) takes memory of its own.
+    let after = h.memory.size() * 65_536;
+    println!("stable memory after the upgrade, with the tree snapshot: {after} bytes");
+    assert!(
+        after <= 2 * LIMIT,
+        "{after} bytes of stable memory after the upgrade"
+    );
     assert!(h.verifies("/pages/00000.html", &body(keys[0])));
+    // Filled again from stable memory when the stores reopen.
+    assert_eq!(
+        h.server.chunk_copies_match_stored(),
+        (true, PAGES, PAGES * 1024)
+    );
 }

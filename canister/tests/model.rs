@@ -1559,6 +1559,10 @@ fn check_state(h: &Harness, model: &Model) -> Result<(), TestCaseError> {
         h.server.assets_mirror_matches_stored(),
         "the heap mirror of the assets drifted from stable memory"
     );
+    prop_assert!(
+        h.server.chunk_copies_match_stored().0,
+        "the heap copies of small chunks drifted from stable memory"
+    );
     let listed: Vec<(String, String, Vec<(String, Vec<u8>, u64)>)> = h
         .server
         .list()

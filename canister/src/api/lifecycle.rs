@@ -25,14 +25,27 @@ fn post_upgrade(args: Option<AssetCanisterArgs>) {
     warm();
     let (server, reopened) = AssetServer::reopen(DefaultMemoryImpl::default())
         .unwrap_or_else(|error| ic_cdk::trap(error.to_string()));
-    ic_cdk::api::debug_print(format!("asset_server upgrade: {reopened}"));
+    let origin = server.tree_origin();
+    ic_cdk::api::debug_print(format!("asset_server upgrade: {reopened}; {origin}"));
     set_server(server);
     write(|server, _, _| server.upgrade(args));
+}
+
+/// Leaves the certification tree with its hashes for `post_upgrade`
+/// (which checks it before using it). Never traps: a snapshot that cannot
+/// be written is left out, and the next code hashes the tree anew.
+#[ic_cdk::pre_upgrade]
+fn pre_upgrade() {
+    super::with_server(|server| {
+        server.save_tree();
+    });
 }
 
 /// What queries would otherwise compute anew each time: their heap is
 /// thrown away, while what install and upgrade leave on it stays.
 fn warm() {
-    super::wire::warm();
-    crate::certification::warm();
+    crate::phases::timed("warm", || {
+        super::wire::warm();
+        crate::certification::warm();
+    });
 }

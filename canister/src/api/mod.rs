@@ -55,7 +55,8 @@ fn write<T>(f: impl FnOnce(&mut AssetServer<DefaultMemoryImpl>, Caller, u64) -> 
     let now = ic_cdk::api::time();
     with_server(|server| match f(server, caller, now) {
         Ok(value) => {
-            ic_cdk::api::certified_data_set(server.certified_root());
+            let root = crate::phases::timed("root_hash", || server.certified_root());
+            ic_cdk::api::certified_data_set(root);
             #[cfg(feature = "phases")]
             ic_cdk::api::debug_print(crate::phases::report());
             value

@@ -10,6 +10,8 @@
 //! everything else; a label that is absent is proven absent by revealing
 //! its neighbours, as the verifier's lookup requires.
 
+mod saved;
+
 use std::cell::RefCell;
 
 use sha2::{Digest, Sha256};

@@ -38,6 +38,22 @@ impl CertifiedTree {
         fork_hash(&self.v1.root_hash(), &self.v2.root_hash())
     }
 
+    /// Both branches with their hashes (see `lazy::saved`).
+    pub fn save(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        self.v1.save(&mut out);
+        self.v2.save(&mut out);
+        out
+    }
+
+    /// What `save` wrote, or `None` if these bytes are not that.
+    pub fn load(bytes: &[u8]) -> Option<Self> {
+        let mut at = 0;
+        let v1 = V1Tree::load(bytes, &mut at)?;
+        let v2 = V2Tree::load(bytes, &mut at)?;
+        (at == bytes.len()).then_some(Self { v1, v2 })
+    }
+
     /// The CBOR witness (self-describe tagged) of a v1 response to `path`.
     pub fn v1_witness(&self, path: &str) -> Vec<u8> {
         to_cbor(&Witness::Fork(

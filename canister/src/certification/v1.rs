@@ -33,6 +33,16 @@ impl V1Tree {
         }
     }
 
+    pub fn save(&self, out: &mut Vec<u8>) {
+        self.paths.save(out);
+    }
+
+    pub fn load(bytes: &[u8], at: &mut usize) -> Option<Self> {
+        Some(Self {
+            paths: LazyTree::load(bytes, at)?,
+        })
+    }
+
     /// Every certified path and its hash, in order.
     pub fn paths(&self) -> Vec<(Vec<u8>, Hash)> {
         self.paths

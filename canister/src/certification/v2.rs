@@ -88,6 +88,16 @@ impl V2Tree {
         labeled_hash(LABEL, &self.tree.root_hash())
     }
 
+    pub fn save(&self, out: &mut Vec<u8>) {
+        self.tree.save(out);
+    }
+
+    pub fn load(bytes: &[u8], at: &mut usize) -> Option<Self> {
+        Some(Self {
+            tree: LazyTree::load(bytes, at)?,
+        })
+    }
+
     /// Makes `certifications` the only responses certified at `scope`.
     pub fn replace(
         &mut self,

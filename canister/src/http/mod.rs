@@ -74,8 +74,8 @@ pub fn http_request<M: Memory>(
     let accepted = accept::accepted_encodings(&accept_values);
 
     // An unknown path gets /index.html, as v1 verifiers expect (SPA routing).
-    let found = resolve(&stores.assets, &path)
-        .or_else(|| resolve(&stores.assets, FALLBACK_PATH))
+    let found = resolve(stores.assets.records(), &path)
+        .or_else(|| resolve(stores.assets.records(), FALLBACK_PATH))
         .and_then(|(key, record)| {
             let (name, encoding) = served_encoding(&record, &accepted)?;
             let (name, encoding) = (name.to_string(), encoding.clone());

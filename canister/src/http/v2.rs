@@ -42,7 +42,7 @@ pub fn http_request<M: Memory>(
     };
     mark("url");
     let found = if parsed {
-        resolve(&stores.assets, &path)
+        resolve(stores.assets.records(), &path)
     } else {
         None
     };
@@ -61,7 +61,7 @@ pub fn http_request<M: Memory>(
     let asked = Asked::from(request);
     match found {
         Some((_, record)) => responder.asset(stores, &asked, &scope, &path, &record, 200),
-        None => match fallback(&stores.assets) {
+        None => match fallback(stores.assets.records()) {
             Fallback::NotFoundPage(record) => {
                 responder.asset(stores, &asked, &scope, &path, &record, 404)
             }

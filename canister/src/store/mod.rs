@@ -14,6 +14,7 @@
 //! | 6  | `LAYOUT`       | `ASSETSRV` and the layout version (`layout`)     |
 //! | 7  | `PROPOSALS`    | `StableBTreeMap<BatchId, candid operations>` (*)  |
 //! | 8  | `CONFIGURATION`| `StableCell<Configuration>` (upload limits) (*)   |
+//! | 9  | `TREE_SNAPSHOT`| the hashed certification tree, from `pre_upgrade` to `post_upgrade` (*) (`snapshot`) |
 //!
 //! (*) Opened when first written; until then they take no memory.
 //!
@@ -42,15 +43,19 @@
 //! `BatchRecord`, so both survive an upgrade. The certification tree is
 //! not here: it is derived from the stored hashes (see `certification`).
 
+mod chunks;
 pub mod layout;
 mod records;
+mod snapshot;
 mod table;
 
+pub use chunks::ChunkTable;
 pub use records::{
     AssetRecord, BatchRecord, ChunkSpan, Configuration, Counters, EncodingRecord, ResponseCache,
     chunk_entry,
 };
-pub use table::AssetTable;
+pub use snapshot::TreeSnapshot;
+pub use table::{AssetTable, Records};
 
 use candid::Principal;
 use ic_stable_structures::memory_manager::{MemoryId, MemoryManager, VirtualMemory};
@@ -83,10 +88,11 @@ const COUNTERS: MemoryId = MemoryId::new(5);
 const LAYOUT: MemoryId = MemoryId::new(6);
 const PROPOSALS: MemoryId = MemoryId::new(7);
 const CONFIGURATION: MemoryId = MemoryId::new(8);
+const TREE_SNAPSHOT: MemoryId = MemoryId::new(9);
 
 pub struct Stores<M: Memory> {
     pub assets: AssetTable<M>,
-    pub chunks: Chunks<M>,
+    pub chunks: ChunkTable<M>,
     pub batches: Batches<M>,
     pub batch_chunks: BatchChunks<M>,
     pub permissions: Permissions<M>,
@@ -95,6 +101,7 @@ pub struct Stores<M: Memory> {
     /// limits, and an opened memory holds a bucket.
     proposals: Option<Proposals<M>>,
     configuration: Option<StableCell<Configuration, VMem<M>>>,
+    tree_snapshot: Option<VMem<M>>,
     manager: MemoryManager<M>,
 }
 
@@ -129,9 +136,11 @@ impl<M: Memory> Stores<M> {
             layout::write_header(&manager.get(LAYOUT));
         }
         let in_use = |id| (manager.get(id).size() > 0).then(|| manager.get(id));
+        let assets = AssetTable::open(StableBTreeMap::init(manager.get(ASSETS)));
+        let chunks = ChunkTable::open(StableBTreeMap::init(manager.get(CHUNKS)), &assets);
         Self {
-            assets: AssetTable::open(StableBTreeMap::init(manager.get(ASSETS))),
-            chunks: StableBTreeMap::init(manager.get(CHUNKS)),
+            assets,
+            chunks,
             batches: StableBTreeMap::init(manager.get(BATCHES)),
             batch_chunks: StableBTreeMap::init(manager.get(BATCH_CHUNKS)),
             permissions: StableBTreeMap::init(manager.get(PERMISSIONS)),
@@ -139,6 +148,7 @@ impl<M: Memory> Stores<M> {
             proposals: in_use(PROPOSALS).map(StableBTreeMap::init),
             configuration: in_use(CONFIGURATION)
                 .map(|memory| StableCell::init(memory, Configuration::default())),
+            tree_snapshot: in_use(TREE_SNAPSHOT),
             manager,
         }
     }

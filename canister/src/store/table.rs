@@ -15,15 +15,23 @@ use ic_stable_structures::Memory;
 
 use super::{AssetKey, AssetRecord, Assets};
 
+/// The assets as the heap mirror holds them: decoded, in key order.
+pub type Records = BTreeMap<AssetKey, AssetRecord>;
+
 pub struct AssetTable<M: Memory> {
     stored: Assets<M>,
-    mirror: BTreeMap<AssetKey, AssetRecord>,
+    mirror: Records,
 }
 
 impl<M: Memory> AssetTable<M> {
     pub fn open(stored: Assets<M>) -> Self {
         let mirror = stored.iter().map(|entry| entry.into_pair()).collect();
         Self { stored, mirror }
+    }
+
+    /// Every record, decoded, in key order.
+    pub fn records(&self) -> &Records {
+        &self.mirror
     }
 
     pub fn get(&self, key: &AssetKey) -> Option<AssetRecord> {

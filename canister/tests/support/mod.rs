@@ -119,8 +119,10 @@ impl Harness {
         self.write(admin, |s, c, now| s.apply_operation(c, now, operation))
     }
 
-    /// Simulates an upgrade: the heap is gone, stable memory stays.
+    /// Simulates an upgrade: `pre_upgrade` saves the tree, the heap is
+    /// gone, stable memory stays.
     pub fn upgrade(&mut self) {
+        assert!(self.server.save_tree(), "pre_upgrade saves the tree");
         self.server = AssetServer::reopen(self.memory.clone()).unwrap().0;
         let caller = self.admin();
         self.write(caller, |s, _, _| s.upgrade(None)).unwrap();

@@ -25,6 +25,16 @@ pub fn upgrade_keeps_every_asset_its_certificate_and_a_batch_in_flight(wasm: &[u
             listing.len()
         );
     }
+    // The host shows the log: the tree came back from pre_upgrade's
+    // snapshot instead of being hashed again, and still verifies below.
+    let log = client.backend.take_debug_log();
+    if !log.is_empty() {
+        assert!(
+            log.iter()
+                .any(|line| line.contains("restored from the snapshot")),
+            "{log:?}"
+        );
+    }
     assert_eq!(client.list(), listing, "every asset survives");
     client.assert_all_verify(&sample_site());
 

@@ -72,7 +72,10 @@ pub struct AssetServer<M: Memory> {
 impl<M: Memory> AssetServer<M> {
     /// New, empty stores in `memory`, which must be empty (`canister_init`:
     /// the IC hands a new or reinstalled canister empty stable memory).
-    pub fn create(memory: M) -> Self {
+    pub fn create(memory: M) -> Self
+    where
+        M: Clone,
+    {
         Self::with_stores(Stores::create(memory))
     }
 

@@ -12,6 +12,8 @@
 
 mod saved;
 
+pub use saved::Source;
+
 use std::cell::RefCell;
 
 use sha2::{Digest, Sha256};

@@ -15,6 +15,7 @@ mod responses;
 mod v1;
 mod v2;
 
+use lazy::Source;
 pub use lazy::{Hash, Witness};
 pub use responses::{
     CERTIFICATE_EXPRESSION, Certification, Head, Part, asset_certifications, asset_head,
@@ -38,20 +39,19 @@ impl CertifiedTree {
         fork_hash(&self.v1.root_hash(), &self.v2.root_hash())
     }
 
-    /// Both branches with their hashes (see `lazy::saved`).
-    pub fn save(&self) -> Vec<u8> {
-        let mut out = Vec::new();
-        self.v1.save(&mut out);
-        self.v2.save(&mut out);
-        out
+    /// Writes both branches with their hashes (see `lazy::saved`).
+    pub fn save(&self, out: &mut impl std::io::Write) -> std::io::Result<()> {
+        self.v1.save(out)?;
+        self.v2.save(out)
     }
 
-    /// What `save` wrote, or `None` if these bytes are not that.
-    pub fn load(bytes: &[u8]) -> Option<Self> {
-        let mut at = 0;
-        let v1 = V1Tree::load(bytes, &mut at)?;
-        let v2 = V2Tree::load(bytes, &mut at)?;
-        (at == bytes.len()).then_some(Self { v1, v2 })
+    /// What `save` wrote as the `length` bytes of `input`, or `None` if
+    /// they are not that.
+    pub fn load(input: impl std::io::Read, length: u64) -> Option<Self> {
+        let mut source = Source::new(input, length);
+        let v1 = V1Tree::load(&mut source)?;
+        let v2 = V2Tree::load(&mut source)?;
+        (source.remaining() == 0).then_some(Self { v1, v2 })
     }
 
     /// The CBOR witness (self-describe tagged) of a v1 response to `path`.

@@ -2,7 +2,7 @@
 //! lazily hashed tree that v2 uses too (`lazy`): a commit hashes what it
 //! changed once, and a witness only reads hashes already computed.
 
-use super::lazy::{Hash, LazyTree, Witness, labeled_hash};
+use super::lazy::{Hash, LazyTree, Source, Witness, labeled_hash};
 
 const LABEL: &[u8] = b"http_assets";
 /// The v1 verifier falls back to this path when the requested one is absent.
@@ -33,13 +33,13 @@ impl V1Tree {
         }
     }
 
-    pub fn save(&self, out: &mut Vec<u8>) {
-        self.paths.save(out);
+    pub fn save(&self, out: &mut impl std::io::Write) -> std::io::Result<()> {
+        self.paths.save(out)
     }
 
-    pub fn load(bytes: &[u8], at: &mut usize) -> Option<Self> {
+    pub fn load(input: &mut Source<impl std::io::Read>) -> Option<Self> {
         Some(Self {
-            paths: LazyTree::load(bytes, at)?,
+            paths: LazyTree::load(input)?,
         })
     }
 

@@ -7,7 +7,7 @@
 use ic_http_certification::HttpCertificationPath;
 use ic_http_certification::utils::more_specific_wildcards_for;
 
-use super::lazy::{Hash, LazyTree, Witness, labeled_hash};
+use super::lazy::{Hash, LazyTree, Source, Witness, labeled_hash};
 use super::responses::{Certification, expression_hash};
 
 const LABEL: &[u8] = b"http_expr";
@@ -88,13 +88,13 @@ impl V2Tree {
         labeled_hash(LABEL, &self.tree.root_hash())
     }
 
-    pub fn save(&self, out: &mut Vec<u8>) {
-        self.tree.save(out);
+    pub fn save(&self, out: &mut impl std::io::Write) -> std::io::Result<()> {
+        self.tree.save(out)
     }
 
-    pub fn load(bytes: &[u8], at: &mut usize) -> Option<Self> {
+    pub fn load(input: &mut Source<impl std::io::Read>) -> Option<Self> {
         Some(Self {
-            tree: LazyTree::load(bytes, at)?,
+            tree: LazyTree::load(input)?,
         })
     }
 

@@ -30,7 +30,7 @@ use ic_stable_structures::Memory;
 
 use super::{AssetServer, derive_tree};
 use crate::certification::{CertifiedTree, Hash};
-use crate::store::{AssetRecord, EncodingRecord, Records, TreeSnapshot, chunk_entry};
+use crate::store::{AssetRecord, EncodingRecord, Records, SnapshotHeader, chunk_entry};
 use crate::types::HeaderField;
 
 /// Where the tree an opened server uses came from.
@@ -64,22 +64,22 @@ impl<M: Memory> AssetServer<M> {
     /// Returns whether it did (not when stable memory cannot grow); never
     /// traps, so an upgrade is never blocked by it.
     pub fn save_tree(&mut self) -> bool {
-        let snapshot = TreeSnapshot {
-            fingerprint: self.records_fingerprint(),
-            probe: derivation_probe(),
-            body: self.tree.save(),
-        };
-        self.stores.save_tree_snapshot(&snapshot)
+        let fingerprint = self.records_fingerprint();
+        let tree = &self.tree;
+        self.stores
+            .save_tree_snapshot(fingerprint, derivation_probe(), |mut out| {
+                tree.save(&mut out)
+            })
     }
 
     /// The tree from the snapshot `save_tree` left, when it passes every
     /// check above; otherwise derived from the records.
     pub(super) fn restore_or_build_tree(&mut self) -> TreeOrigin {
-        let Some(snapshot) = self.stores.take_tree_snapshot() else {
+        let Some(header) = self.stores.take_tree_snapshot() else {
             self.rebuild_tree();
             return TreeOrigin::Built;
         };
-        match self.check(&snapshot) {
+        match self.check(&header) {
             Ok(tree) => {
                 self.tree = tree;
                 TreeOrigin::Restored
@@ -91,14 +91,15 @@ impl<M: Memory> AssetServer<M> {
         }
     }
 
-    fn check(&self, snapshot: &TreeSnapshot) -> Result<CertifiedTree, &'static str> {
-        if snapshot.probe != derivation_probe() {
+    fn check(&self, header: &SnapshotHeader) -> Result<CertifiedTree, &'static str> {
+        if header.probe != derivation_probe() {
             return Err("the build that saved it certifies differently");
         }
-        if snapshot.fingerprint != self.records_fingerprint() {
+        if header.fingerprint != self.records_fingerprint() {
             return Err("the assets changed after it was saved");
         }
-        CertifiedTree::load(&snapshot.body).ok_or("it does not read back")
+        let body = self.stores.tree_snapshot_body(header);
+        CertifiedTree::load(body, header.length).ok_or("it does not read back")
     }
 
     /// FNV-1a over every key and record (packed, as stored), in key order.
@@ -191,6 +192,8 @@ fn probe_site() -> Vec<(&'static str, AssetRecord)> {
 mod tests {
     use super::*;
     use ic_stable_structures::VectorMemory;
+    use std::cell::Cell;
+    use std::rc::Rc;
 
     fn probe_server() -> (AssetServer<VectorMemory>, VectorMemory) {
         let memory = VectorMemory::default();
@@ -260,13 +263,15 @@ mod tests {
     fn a_snapshot_from_a_build_that_certifies_differently_is_refused() {
         let (mut server, memory) = probe_server();
         let root = server.certified_root();
-        let mut snapshot = TreeSnapshot {
-            fingerprint: server.records_fingerprint(),
-            probe: derivation_probe(),
-            body: server.tree.save(),
-        };
-        snapshot.probe[0] ^= 1;
-        assert!(server.stores.save_tree_snapshot(&snapshot));
+        let mut probe = derivation_probe();
+        probe[0] ^= 1;
+        let fingerprint = server.records_fingerprint();
+        let tree = &server.tree;
+        assert!(
+            server
+                .stores
+                .save_tree_snapshot(fingerprint, probe, |mut out| tree.save(&mut out))
+        );
         let reopened = reopened(&memory);
         assert_eq!(
             reopened.tree_origin(),
@@ -279,14 +284,15 @@ mod tests {
     fn a_damaged_snapshot_is_refused() {
         let (mut server, memory) = probe_server();
         let root = server.certified_root();
-        let mut body = server.tree.save();
+        let mut body = Vec::new();
+        server.tree.save(&mut body).unwrap();
         body.truncate(body.len() - 1);
-        let snapshot = TreeSnapshot {
-            fingerprint: server.records_fingerprint(),
-            probe: derivation_probe(),
-            body,
-        };
-        assert!(server.stores.save_tree_snapshot(&snapshot));
+        let fingerprint = server.records_fingerprint();
+        assert!(
+            server
+                .stores
+                .save_tree_snapshot(fingerprint, derivation_probe(), |out| out.write_all(&body))
+        );
         let reopened = reopened(&memory);
         assert_eq!(
             reopened.tree_origin(),
@@ -318,5 +324,49 @@ mod tests {
         ] {
             assert!(paths.iter().any(|p| p == path), "{path} in {paths:?}");
         }
+    }
+
+    /// Stable memory that cannot grow past `cap` pages.
+    #[derive(Clone)]
+    struct Capped {
+        inner: VectorMemory,
+        cap: Rc<Cell<u64>>,
+    }
+
+    impl Memory for Capped {
+        fn size(&self) -> u64 {
+            self.inner.size()
+        }
+        fn grow(&self, pages: u64) -> i64 {
+            if self.inner.size() + pages > self.cap.get() {
+                return -1;
+            }
+            self.inner.grow(pages)
+        }
+        fn read(&self, offset: u64, dst: &mut [u8]) {
+            self.inner.read(offset, dst)
+        }
+        fn write(&self, offset: u64, src: &[u8]) {
+            self.inner.write(offset, src)
+        }
+    }
+
+    #[test]
+    fn without_room_for_a_snapshot_pre_upgrade_leaves_none_and_does_not_trap() {
+        let memory = Capped {
+            inner: VectorMemory::default(),
+            cap: Rc::new(Cell::new(u64::MAX)),
+        };
+        let mut server = AssetServer::create(memory.clone());
+        for (key, record) in probe_site() {
+            server.stores.assets.insert(key.to_string(), record);
+        }
+        server.rebuild_tree();
+        let root = server.certified_root();
+        memory.cap.set(memory.size());
+        assert!(!server.save_tree());
+        let (reopened, _) = AssetServer::reopen(memory.clone()).unwrap();
+        assert_eq!(reopened.tree_origin(), TreeOrigin::Built);
+        assert_eq!(reopened.certified_root(), root);
     }
 }

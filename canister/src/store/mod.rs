@@ -54,7 +54,7 @@ pub use records::{
     AssetRecord, BatchRecord, ChunkSpan, Configuration, Counters, EncodingRecord, ResponseCache,
     chunk_entry,
 };
-pub use snapshot::TreeSnapshot;
+pub use snapshot::SnapshotHeader;
 pub use table::{AssetTable, Records};
 
 use candid::Principal;
@@ -103,6 +103,9 @@ pub struct Stores<M: Memory> {
     configuration: Option<StableCell<Configuration, VMem<M>>>,
     tree_snapshot: Option<VMem<M>>,
     manager: MemoryManager<M>,
+    /// The memory under the manager, to see that it can grow before a
+    /// write that must not trap (the manager traps when it cannot).
+    raw: M,
 }
 
 /// No limits: the configuration of stores that never had one set.
@@ -116,7 +119,10 @@ impl<M: Memory> Stores<M> {
     /// Lays out new, empty stores in `memory`. Whatever `memory` held is
     /// lost: call it only on memory that `layout::inspect` found empty, or
     /// whose contents were read out first (an import).
-    pub fn create(memory: M) -> Self {
+    pub fn create(memory: M) -> Self
+    where
+        M: Clone,
+    {
         if memory.size() > 0 {
             // Without its magic the MemoryManager formats; make sure a
             // stale "MGR" from the old contents cannot pass for one.
@@ -127,9 +133,13 @@ impl<M: Memory> Stores<M> {
 
     /// Opens the stores that `layout::inspect` found at `version` (at most
     /// `LAYOUT_VERSION`), migrating them to the current version.
-    pub fn open(memory: M, version: u32) -> Self {
+    pub fn open(memory: M, version: u32) -> Self
+    where
+        M: Clone,
+    {
         assert!(version <= layout::LAYOUT_VERSION, "checked by the caller");
         // The header's bucket size wins over ours when there is one.
+        let raw = memory.clone();
         let manager = MemoryManager::init_with_bucket_size(memory, BUCKET_PAGES);
         if version < layout::LAYOUT_VERSION {
             // Version 0 differs only by the missing header.
@@ -150,6 +160,7 @@ impl<M: Memory> Stores<M> {
                 .map(|memory| StableCell::init(memory, Configuration::default())),
             tree_snapshot: in_use(TREE_SNAPSHOT),
             manager,
+            raw,
         }
     }
 

@@ -13,6 +13,8 @@
 //! the caller then rebuilds and hashes the tree from the records instead.
 //! Whether the hashes belong to the records is the caller's check too.
 
+use std::io::{self, Read, Write};
+
 use super::{Child, Hash, LazyTree, Level, Node};
 
 const EMPTY_LEAF: u8 = 0;
@@ -24,76 +26,136 @@ const LEVEL: u8 = 2;
 const MAX_DEPTH: usize = 64;
 
 impl LazyTree {
-    /// Appends the tree, hashed first if it is not.
-    pub fn save(&self, out: &mut Vec<u8>) {
+    /// Writes the tree, hashed first if it is not.
+    pub fn save(&self, out: &mut impl Write) -> io::Result<()> {
         let mut root = self.root.borrow_mut();
         root.hash();
-        save_level(&root, out);
+        save_level(&root, out)
     }
 
-    /// Reads a tree that `save` wrote at `bytes[*at..]`, moving `at` past it.
-    pub fn load(bytes: &[u8], at: &mut usize) -> Option<LazyTree> {
-        let mut reader = Reader { bytes, at: *at };
-        let level = load_level(&mut reader, 0)?;
-        *at = reader.at;
+    /// Reads a tree that `save` wrote, or `None` if `input` does not hold
+    /// one (damaged, cut short, or not ours).
+    pub fn load(input: &mut Source<impl Read>) -> Option<LazyTree> {
+        let level = load_level(input, 0)?;
         Some(LazyTree { root: level.into() })
     }
 }
 
-fn save_level(level: &Level, out: &mut Vec<u8>) {
-    write_len(level.children.len(), out);
-    for child in &level.children {
-        write_len(child.label.len(), out);
-        out.extend_from_slice(&child.label);
-        match &child.node {
-            Node::Leaf(value) if value.is_empty() => out.push(EMPTY_LEAF),
-            Node::Leaf(value) => {
-                out.push(LEAF);
-                write_len(value.len(), out);
-                out.extend_from_slice(value);
-            }
-            Node::Level(inner) => {
-                out.push(LEVEL);
-                save_level(inner, out);
-            }
-        }
-        out.extend_from_slice(&child.hash.expect("the level was hashed"));
+/// What a tree is read from: at most `limit` more bytes, so that no length
+/// read from damaged bytes can ask for more memory than there are bytes.
+pub struct Source<R> {
+    input: R,
+    limit: u64,
+}
+
+impl<R: Read> Source<R> {
+    pub fn new(input: R, limit: u64) -> Self {
+        Self { input, limit }
     }
-    if level.children.len() >= 2 {
-        for hash in &level.shape {
-            out.extend_from_slice(hash);
+
+    /// Bytes not yet read.
+    pub fn remaining(&self) -> u64 {
+        self.limit
+    }
+
+    fn fill(&mut self, buf: &mut [u8]) -> Option<()> {
+        self.read_exact(buf).ok()
+    }
+
+    fn byte(&mut self) -> Option<u8> {
+        let mut byte = [0u8];
+        self.fill(&mut byte)?;
+        Some(byte[0])
+    }
+
+    fn len(&mut self) -> Option<usize> {
+        usize::try_from(leb128::read::unsigned(self).ok()?).ok()
+    }
+
+    /// A length, then that many bytes.
+    fn sized(&mut self) -> Option<Vec<u8>> {
+        let len = self.len()?;
+        if len as u64 > self.limit {
+            return None;
         }
+        let mut bytes = vec![0; len];
+        self.fill(&mut bytes)?;
+        Some(bytes)
+    }
+
+    fn hash(&mut self) -> Option<Hash> {
+        let mut hash = [0u8; 32];
+        self.fill(&mut hash)?;
+        Some(hash)
     }
 }
 
-fn load_level(reader: &mut Reader<'_>, depth: usize) -> Option<Level> {
+impl<R: Read> Read for Source<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let allowed = buf
+            .len()
+            .min(usize::try_from(self.limit).unwrap_or(usize::MAX));
+        let read = self.input.read(&mut buf[..allowed])?;
+        self.limit -= read as u64;
+        Ok(read)
+    }
+}
+
+fn save_level(level: &Level, out: &mut impl Write) -> io::Result<()> {
+    write_len(level.children.len(), out)?;
+    for child in &level.children {
+        write_len(child.label.len(), out)?;
+        out.write_all(&child.label)?;
+        match &child.node {
+            Node::Leaf(value) if value.is_empty() => out.write_all(&[EMPTY_LEAF])?,
+            Node::Leaf(value) => {
+                out.write_all(&[LEAF])?;
+                write_len(value.len(), out)?;
+                out.write_all(value)?;
+            }
+            Node::Level(inner) => {
+                out.write_all(&[LEVEL])?;
+                save_level(inner, out)?;
+            }
+        }
+        out.write_all(&child.hash.expect("the level was hashed"))?;
+    }
+    if level.children.len() >= 2 {
+        for hash in &level.shape {
+            out.write_all(hash)?;
+        }
+    }
+    Ok(())
+}
+
+fn load_level(input: &mut Source<impl Read>, depth: usize) -> Option<Level> {
     if depth > MAX_DEPTH {
         return None;
     }
-    let count = reader.len()?;
-    let mut children: Vec<Child> = Vec::with_capacity(count.min(reader.remaining()));
+    let count = input.len()?;
+    let mut children: Vec<Child> = Vec::new();
     for _ in 0..count {
-        let label = reader.sized()?;
+        let label = input.sized()?;
         if children.last().is_some_and(|last| *last.label >= *label) {
             return None; // out of order: the lookups would be wrong
         }
-        let node = match reader.byte()? {
+        let node = match input.byte()? {
             EMPTY_LEAF => Node::Leaf(Box::default()),
-            LEAF => Node::Leaf(reader.sized()?.into()),
-            LEVEL => Node::Level(Box::new(load_level(reader, depth + 1)?)),
+            LEAF => Node::Leaf(input.sized()?.into()),
+            LEVEL => Node::Level(Box::new(load_level(input, depth + 1)?)),
             _ => return None,
         };
         children.push(Child {
             label: label.into(),
             node,
-            hash: Some(reader.hash()?),
+            hash: Some(input.hash()?),
         });
     }
     let shape = match children.len() {
         0 => Vec::new(),
         1 => vec![children[0].hash.expect("just read")],
         n => (0..2 * n - 1)
-            .map(|_| reader.hash())
+            .map(|_| input.hash())
             .collect::<Option<Vec<Hash>>>()?,
     };
     Some(Level {
@@ -103,50 +165,8 @@ fn load_level(reader: &mut Reader<'_>, depth: usize) -> Option<Level> {
     })
 }
 
-fn write_len(len: usize, out: &mut Vec<u8>) {
-    leb128::write::unsigned(out, len as u64).expect("writing to a Vec cannot fail");
-}
-
-struct Reader<'a> {
-    bytes: &'a [u8],
-    at: usize,
-}
-
-impl<'a> Reader<'a> {
-    fn remaining(&self) -> usize {
-        self.bytes.len() - self.at
-    }
-
-    fn len(&mut self) -> Option<usize> {
-        let mut rest = &self.bytes[self.at..];
-        let before = rest.len();
-        let value = leb128::read::unsigned(&mut rest).ok()?;
-        self.at += before - rest.len();
-        usize::try_from(value).ok()
-    }
-
-    fn byte(&mut self) -> Option<u8> {
-        let byte = *self.bytes.get(self.at)?;
-        self.at += 1;
-        Some(byte)
-    }
-
-    fn bytes_of(&mut self, len: usize) -> Option<&'a [u8]> {
-        let end = self.at.checked_add(len)?;
-        let slice = self.bytes.get(self.at..end)?;
-        self.at = end;
-        Some(slice)
-    }
-
-    /// A length, then that many bytes.
-    fn sized(&mut self) -> Option<&'a [u8]> {
-        let len = self.len()?;
-        self.bytes_of(len)
-    }
-
-    fn hash(&mut self) -> Option<Hash> {
-        self.bytes_of(32)?.try_into().ok()
-    }
+fn write_len(len: usize, out: &mut impl Write) -> io::Result<()> {
+    leb128::write::unsigned(out, len as u64).map(|_| ())
 }
 
 #[cfg(test)]
@@ -173,10 +193,10 @@ mod tests {
     fn a_loaded_tree_has_the_same_root_and_witnesses() {
         let tree = sample();
         let mut bytes = Vec::new();
-        tree.save(&mut bytes);
-        let mut at = 0;
-        let loaded = LazyTree::load(&bytes, &mut at).expect("reads back");
-        assert_eq!(at, bytes.len());
+        tree.save(&mut bytes).unwrap();
+        let mut source = Source::new(&bytes[..], bytes.len() as u64);
+        let loaded = LazyTree::load(&mut source).expect("reads back");
+        assert_eq!(source.remaining(), 0);
         assert_eq!(loaded.root_hash(), tree.root_hash());
         for path in [
             &[b"a".as_slice(), b"y", b"z"][..],
@@ -196,32 +216,34 @@ mod tests {
     #[test]
     fn damaged_snapshots_are_refused_not_misread() {
         let mut bytes = Vec::new();
-        sample().save(&mut bytes);
+        sample().save(&mut bytes).unwrap();
+        let load = |bytes: &[u8]| LazyTree::load(&mut Source::new(bytes, bytes.len() as u64));
         for cut in 0..bytes.len() {
-            let mut at = 0;
-            assert!(
-                LazyTree::load(&bytes[..cut], &mut at).is_none(),
-                "cut at {cut}"
-            );
+            assert!(load(&bytes[..cut]).is_none(), "cut at {cut}");
         }
+        // A length larger than what is left is refused before allocating.
+        let mut huge = Vec::new();
+        write_len(1, &mut huge).unwrap();
+        write_len(1 << 40, &mut huge).unwrap();
+        assert!(load(&huge).is_none());
         // Labels out of order.
         let mut swapped = Vec::new();
-        write_len(2, &mut swapped);
+        write_len(2, &mut swapped).unwrap();
         for label in [b"b", b"a"] {
-            write_len(1, &mut swapped);
+            write_len(1, &mut swapped).unwrap();
             swapped.extend_from_slice(label);
             swapped.push(EMPTY_LEAF);
             swapped.extend_from_slice(&[0; 32]);
         }
         swapped.extend_from_slice(&[0; 96]);
-        assert!(LazyTree::load(&swapped, &mut 0).is_none());
+        assert!(load(&swapped).is_none());
         // An unknown kind.
         let mut unknown = Vec::new();
-        write_len(1, &mut unknown);
-        write_len(1, &mut unknown);
+        write_len(1, &mut unknown).unwrap();
+        write_len(1, &mut unknown).unwrap();
         unknown.extend_from_slice(b"a");
         unknown.push(7);
         unknown.extend_from_slice(&[0; 32]);
-        assert!(LazyTree::load(&unknown, &mut 0).is_none());
+        assert!(load(&unknown).is_none());
     }
 }

@@ -1563,6 +1563,25 @@ fn check_state(h: &Harness, model: &Model) -> Result<(), TestCaseError> {
         h.server.chunk_copies_match_stored().0,
         "the heap copies of small chunks drifted from stable memory"
     );
+    // No chunk leaks and none is lost: stored are exactly those of the
+    // bodies served and of the uploads not yet committed.
+    let expected: usize = model
+        .assets
+        .values()
+        .flat_map(|a| a.encodings.values())
+        .map(|e| e.pieces.len())
+        .sum::<usize>()
+        + model
+            .batches
+            .values()
+            .flat_map(|b| &b.staged)
+            .map(|s| s.chunk_ids.len())
+            .sum::<usize>();
+    prop_assert_eq!(
+        h.server.stored_chunk_count(),
+        expected as u64,
+        "stored chunks are not those of the bodies and uploads in flight"
+    );
     let listed: Vec<(String, String, Vec<(String, Vec<u8>, u64)>)> = h
         .server
         .list()

@@ -255,15 +255,16 @@ macro_rules! cbor_storable {
 
 cbor_storable!(BatchRecord, Counters);
 
-/// Written with its response hashes filled in (`certification::seal`), so
-/// whatever writes a record, the cache matches the record it is part of.
+/// Written as it is: its response hashes were filled in by the only code
+/// that writes records, `AssetTable::insert` (`certification::seal`), so
+/// the cache matches the record it is part of. (Sealing here as well
+/// computed every response hash of a commit twice.)
 impl Storable for AssetRecord {
     fn to_bytes(&self) -> Cow<'_, [u8]> {
-        Cow::Owned(self.clone().into_bytes())
+        Cow::Owned(serde_cbor::ser::to_vec_packed(self).expect("stored records always encode"))
     }
 
-    fn into_bytes(mut self) -> Vec<u8> {
-        self.responses = crate::certification::seal(&self);
+    fn into_bytes(self) -> Vec<u8> {
         serde_cbor::ser::to_vec_packed(&self).expect("stored records always encode")
     }
 
@@ -314,12 +315,17 @@ mod tests {
         record
     }
 
+    /// As `AssetTable::insert` stores it.
+    fn sealed() -> AssetRecord {
+        let mut record = record();
+        record.responses = crate::certification::seal(&record);
+        record
+    }
+
     #[test]
     fn packed_and_named_records_read_back_the_same() {
-        let packed = record().into_bytes();
-        let mut sealed = record();
-        sealed.responses = crate::certification::seal(&sealed);
-        let named = serde_cbor::to_vec(&sealed).unwrap();
+        let packed = sealed().into_bytes();
+        let named = serde_cbor::to_vec(&sealed()).unwrap();
         assert!(
             packed.len() * 10 < named.len() * 8,
             "{} bytes packed, {} named",
@@ -336,7 +342,7 @@ mod tests {
     /// Earlier builds read packed records by these positions.
     #[test]
     fn fields_keep_their_positions() {
-        let Value::Map(fields) = serde_cbor::from_slice(&record().into_bytes()).unwrap() else {
+        let Value::Map(fields) = serde_cbor::from_slice(&sealed().into_bytes()).unwrap() else {
             panic!("a record is a map");
         };
         let field = |i: i128| &fields[&Value::Integer(i)];

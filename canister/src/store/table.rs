@@ -48,7 +48,8 @@ impl<M: Memory> AssetTable<M> {
     }
 
     pub fn insert(&mut self, key: AssetKey, mut record: AssetRecord) -> Option<AssetRecord> {
-        // As stored: with its response hashes (see `AssetRecord::into_bytes`).
+        // Stored with its response hashes, computed once here (the only
+        // place that writes records; see `AssetRecord::into_bytes`).
         record.responses = crate::certification::seal(&record);
         self.stored.insert(key.clone(), record.clone());
         self.mirror.insert(key, record)

@@ -277,6 +277,16 @@ fn main() {
         measure_switch();
         return;
     }
+    // --long-run [N]: issue 10's scale run (100,000 assets by default).
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(at) = args.iter().position(|a| a == "--long-run") {
+        let total = args
+            .get(at + 1)
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(100_000);
+        scale::long_run(wasm("asset_server.wasm"), total);
+        return;
+    }
     // --phases-only: just the breakdown (while working on a phase).
     if std::env::args().any(|a| a == "--phases-only") {
         let (_, breakdowns) = scale::measure(wasm("asset_server_phases.wasm"), true);

@@ -246,3 +246,86 @@ fn deltas(line: &str, total: u64) -> Vec<(String, u64)> {
     phases.push(("reply".into(), total.saturating_sub(previous)));
     phases
 }
+
+/// Issue 10's long run (`scripts/bench.sh --long-run [N]`, default
+/// 100,000): `total` pages of 1 KiB committed 1,000 per batch; every
+/// 10,000 the cost of the last commit and of serving a page (v1, v2), both
+/// answers verified, and the memory; then the upgrade, and a page of every
+/// 1,000 served and verified after it. Prints rows as it goes.
+pub fn long_run(wasm: Vec<u8>, total: usize) {
+    let mut client = AssetClient::install(scenarios::backend::host_backend(), wasm);
+    let admin = client.controller();
+    let started = std::time::Instant::now();
+    println!();
+    println!(
+        "| assets stored | commit_batch (last 1,000) | http_request v1 | http_request v2 | heap bytes | stable memory bytes | minutes so far |"
+    );
+    println!("| ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+    for start in (0..total).step_by(PER_COMMIT) {
+        let end = (start + PER_COMMIT).min(total);
+        let report = client
+            .upload(admin, &kib_files(start..end), 1_900_000)
+            .unwrap();
+        if end % 10_000 != 0 && end != total {
+            continue;
+        }
+        let page = format!("/pages/{:05}.html", end / 2);
+        let v1 = verified_cost(&mut client, &page, 1);
+        let v2 = verified_cost(&mut client, &page, 2);
+        let (heap, stable) = client.backend.memory_bytes().unwrap_or_default();
+        println!(
+            "| {end} | {} | {v1} | {v2} | {heap} | {stable} | {:.1} |",
+            report.commit_instructions,
+            started.elapsed().as_secs_f64() / 60.0
+        );
+    }
+    let wasm = client.wasm.clone();
+    let upgrade = client
+        .backend
+        .upgrade(
+            &wasm,
+            candid::encode_one(None::<asset_server::types::AssetCanisterArgs>).unwrap(),
+        )
+        .expect("the upgrade fits")
+        .unwrap_or_default();
+    let log = client.backend.take_debug_log();
+    let origin = log
+        .iter()
+        .find(|l| l.contains("certification tree"))
+        .cloned()
+        .unwrap_or_default();
+    println!("upgrade with {total} assets: {upgrade} instructions ({origin})");
+    for i in (0..total).step_by(1_000) {
+        let page = format!("/pages/{i:05}.html");
+        client.fetch_verified(&page);
+        client.fetch_verified_v2(&client.gateway_request(&page));
+    }
+    let page = format!("/pages/{:05}.html", total / 2);
+    let v1 = verified_cost(&mut client, &page, 1);
+    let v2 = verified_cost(&mut client, &page, 2);
+    println!(
+        "after the upgrade: {} pages served and verified under v1 and v2; a page costs {v1} (v1), {v2} (v2); {:.1} minutes in all",
+        total / 1_000,
+        started.elapsed().as_secs_f64() / 60.0
+    );
+}
+
+/// The instructions of serving `page` under certification `version`,
+/// after checking that the answer verifies.
+fn verified_cost(client: &mut AssetClient, page: &str, version: u16) -> u64 {
+    let request = client.gateway_request(page);
+    let (response, instructions) = client
+        .http_request_version(&request, Some(version))
+        .unwrap_or_else(|e| panic!("{page}: {e}"));
+    assert_eq!(response.status_code, 200, "{page}");
+    let response = asset_testkit::GatewayResponse {
+        status: response.status_code,
+        headers: response.headers,
+        body: response.body.into_vec(),
+    };
+    client
+        .verifier()
+        .verify_min_version(&request, &response, client.backend.time_ns(), version as u8)
+        .unwrap_or_else(|e| panic!("{page} (v{version}): {e}"));
+    instructions.unwrap_or_default()
+}

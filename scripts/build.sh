@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds the canister wasm (release, wasm32-unknown-unknown), copies it to
+# Builds the canister wasm (profile `canister`: release with candid built for
+# size, see Cargo.toml; wasm32-unknown-unknown), copies it to
 # target/asset_server.wasm, gzips it to target/asset_server.wasm.gz and
 # prints both sizes. Fails if the gzipped module would not install in one
 # message (2 MiB).
@@ -20,11 +21,11 @@ elif [ ! -d "$(rustc --print sysroot)/lib/rustlib/wasm32-unknown-unknown" ]; the
   exit 1
 fi
 
-cargo build --locked -p asset_server --target wasm32-unknown-unknown --release "$@"
+cargo build --locked -p asset_server --target wasm32-unknown-unknown --profile canister "$@"
 # The wasm lands in cargo's target directory (CARGO_TARGET_DIR if set); the
 # tools and tests read it from target/ in the workspace.
 mkdir -p target
-cp "${CARGO_TARGET_DIR:-target}/wasm32-unknown-unknown/release/asset_server.wasm" target/asset_server.wasm
+cp "${CARGO_TARGET_DIR:-target}/wasm32-unknown-unknown/canister/asset_server.wasm" target/asset_server.wasm
 
 # dfx installs the gzipped module (dfx.json: "gzip": true), as every
 # install path of the IC accepts; that is what must fit one 2 MiB message.

@@ -61,7 +61,7 @@ if [ -n "${POCKET_IC_BIN:-}" ]; then
 fi
 target_dir="${CARGO_TARGET_DIR:-target}"
 
-if [ ! -e "$target_dir/wasm32-unknown-unknown/release/asset_server.wasm" ]; then
+if [ ! -e "$target_dir/wasm32-unknown-unknown/canister/asset_server.wasm" ]; then
   say "Building the canister wasm (release; first run: about 2 minutes on 2 cores)"
 else
   say "Building the canister wasm (release)"

@@ -67,9 +67,7 @@ impl<M: Memory> AssetServer<M> {
         let fingerprint = self.records_fingerprint();
         let tree = &self.tree;
         self.stores
-            .save_tree_snapshot(fingerprint, derivation_probe(), |mut out| {
-                tree.save(&mut out)
-            })
+            .save_tree_snapshot(fingerprint, derivation_probe(), |out| tree.save(out))
     }
 
     /// The tree from the snapshot `save_tree` left, when it passes every
@@ -270,7 +268,7 @@ mod tests {
         assert!(
             server
                 .stores
-                .save_tree_snapshot(fingerprint, probe, |mut out| tree.save(&mut out))
+                .save_tree_snapshot(fingerprint, probe, |out| tree.save(out))
         );
         let reopened = reopened(&memory);
         assert_eq!(
@@ -291,7 +289,9 @@ mod tests {
         assert!(
             server
                 .stores
-                .save_tree_snapshot(fingerprint, derivation_probe(), |out| out.write_all(&body))
+                .save_tree_snapshot(fingerprint, derivation_probe(), |out| {
+                    std::io::Write::write_all(out, &body)
+                })
         );
         let reopened = reopened(&memory);
         assert_eq!(

@@ -54,7 +54,7 @@ pub use records::{
     AssetRecord, BatchRecord, ChunkSpan, Configuration, Counters, EncodingRecord, ResponseCache,
     chunk_entry,
 };
-pub use snapshot::SnapshotHeader;
+pub use snapshot::{SnapshotHeader, SnapshotWriter};
 pub use table::{AssetTable, Records};
 
 use candid::Principal;

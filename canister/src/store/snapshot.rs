@@ -22,10 +22,9 @@
 use std::io::{self, Write};
 
 use ic_stable_structures::Memory;
-use ic_stable_structures::reader::{BufferedReader, Reader};
-use ic_stable_structures::writer::{BufferedWriter, Writer};
+use ic_stable_structures::reader::Reader;
 
-use super::{Stores, TREE_SNAPSHOT};
+use super::{Stores, TREE_SNAPSHOT, VMem};
 
 const MAGIC: &[u8; 8] = b"TREESNAP";
 const FORMAT: u32 = 1;
@@ -56,18 +55,8 @@ impl<M: Memory> Stores<M> {
         &mut self,
         fingerprint: u64,
         probe: [u8; 32],
-        write: impl Fn(&mut dyn Write) -> io::Result<()>,
+        write: impl FnOnce(&mut SnapshotWriter<'_, M>) -> io::Result<()>,
     ) -> bool {
-        // How long it is, to make room first: the memory manager traps
-        // when the memory under it cannot grow, and pre_upgrade must not.
-        let mut counted = Counted {
-            inner: io::sink(),
-            count: 0,
-        };
-        if write(&mut counted).is_err() {
-            return false;
-        }
-        let pages = (HEADER + counted.count).div_ceil(PAGE);
         let manager = &self.manager;
         let memory = self
             .tree_snapshot
@@ -75,29 +64,16 @@ impl<M: Memory> Stores<M> {
         if memory.size() > 0 {
             memory.write(12, &0u32.to_le_bytes());
         }
-        if pages > memory.size() {
-            // Its new buckets take less than one bucket more than the
-            // pages themselves, wherever the manager puts them.
-            let slack = bucket_pages(&self.raw);
-            if self.raw.grow(pages - memory.size() + slack) < 0
-                || memory.grow(pages - memory.size()) < 0
-            {
-                return false;
-            }
-        }
-        let length = {
-            let mut out = Counted {
-                inner: BufferedWriter::new(BUFFER, Writer::new(memory, HEADER)),
-                count: 0,
-            };
-            match write(&mut out).and_then(|()| out.flush()) {
-                Ok(()) => out.count,
-                Err(_) => return false,
-            }
+        let mut out = SnapshotWriter {
+            memory,
+            raw: &self.raw,
+            offset: HEADER,
+            block: Vec::with_capacity(BUFFER),
         };
-        if length != counted.count {
-            return false; // `write` must write the same twice
+        if write(&mut out).and_then(|()| out.flush()).is_err() {
+            return false; // the memory could not grow: no snapshot
         }
+        let length = out.offset - HEADER;
         let mut header = [0u8; HEADER as usize];
         header[..8].copy_from_slice(MAGIC);
         header[8..12].copy_from_slice(&FORMAT.to_le_bytes());
@@ -143,43 +119,75 @@ impl<M: Memory> Stores<M> {
             .tree_snapshot
             .as_ref()
             .expect("a snapshot was taken from this memory");
-        io::Read::take(
-            BufferedReader::new(BUFFER, Reader::new(memory, HEADER)),
-            header.length,
-        )
+        io::Read::take(Reader::new(memory, HEADER), header.length)
     }
 }
 
-/// The bucket size the memory manager's header gives (bytes 6 and 7,
-/// little endian, after "MGR", its version and its bucket count), or the
-/// largest it can be (128 pages) if that is not a size.
-pub(super) fn bucket_pages<M: Memory>(raw: &M) -> u64 {
-    if raw.size() == 0 {
-        return 128;
-    }
+/// How many pages the memory under the manager must grow by so that the
+/// manager can grow one of its memories from `old` to `new` pages without
+/// growing it itself. Read from the manager's header ("MGR", version,
+/// buckets allocated and bucket size as u16 LE, buckets from page 1 on);
+/// if that does not read as one, as if buckets were as large as they can
+/// be (128 pages).
+pub(super) fn room_for<M: Memory>(raw: &M, old: u64, new: u64) -> u64 {
     let mut header = [0u8; 8];
-    raw.read(0, &mut header);
-    match u16::from_le_bytes([header[6], header[7]]) {
-        size @ 1..=128 if &header[..3] == b"MGR" => u64::from(size),
-        _ => 128,
+    if raw.size() > 0 {
+        raw.read(0, &mut header);
+    }
+    let allocated = u64::from(u16::from_le_bytes([header[4], header[5]]));
+    let bucket = u64::from(u16::from_le_bytes([header[6], header[7]]));
+    if &header[..3] != b"MGR" || !(1..=128).contains(&bucket) {
+        return new - old + 128;
+    }
+    let buckets = new.div_ceil(bucket) - old.div_ceil(bucket);
+    (1 + bucket * (allocated + buckets)).saturating_sub(raw.size())
+}
+
+/// Writes a snapshot's body a block at a time, growing the memory before
+/// each block: the memory under the manager first (by the pages, and one
+/// bucket for where the manager puts them), so that the manager never has
+/// to grow it, since it traps when it cannot.
+pub struct SnapshotWriter<'a, M: Memory> {
+    memory: &'a VMem<M>,
+    raw: &'a M,
+    offset: u64,
+    block: Vec<u8>,
+}
+
+impl<M: Memory> SnapshotWriter<'_, M> {
+    fn write_block(&mut self) -> io::Result<()> {
+        let end = self.offset + self.block.len() as u64;
+        let have = self.memory.size();
+        let need = end.div_ceil(PAGE);
+        if need > have {
+            // At least 1 MiB at a time: fewer, larger buckets.
+            let pages = (need - have).max(16);
+            let room = room_for(self.raw, have, have + pages);
+            if (room > 0 && self.raw.grow(room) < 0) || self.memory.grow(pages) < 0 {
+                return Err(io::ErrorKind::OutOfMemory.into());
+            }
+        }
+        self.memory.write(self.offset, &self.block);
+        self.offset = end;
+        self.block.clear();
+        Ok(())
     }
 }
 
-/// Counts the bytes written through it.
-struct Counted<W> {
-    inner: W,
-    count: u64,
-}
-
-impl<W: Write> Write for Counted<W> {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let written = self.inner.write(buf)?;
-        self.count += written as u64;
-        Ok(written)
+impl<M: Memory> Write for SnapshotWriter<'_, M> {
+    fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+        self.block.extend_from_slice(bytes);
+        if self.block.len() >= BUFFER {
+            self.write_block()?;
+        }
+        Ok(bytes.len())
     }
 
     fn flush(&mut self) -> io::Result<()> {
-        self.inner.flush()
+        if self.block.is_empty() {
+            return Ok(());
+        }
+        self.write_block()
     }
 }
 
@@ -190,13 +198,21 @@ mod tests {
     use ic_stable_structures::memory_manager::MemoryManager;
 
     #[test]
-    fn the_bucket_size_is_read_from_the_managers_header() {
+    fn the_manager_never_has_to_grow_the_memory_itself() {
+        use ic_stable_structures::memory_manager::MemoryId;
         for size in [1, super::super::BUCKET_PAGES, 128] {
-            let memory = VectorMemory::default();
-            let manager = MemoryManager::init_with_bucket_size(memory.clone(), size);
-            assert_eq!(bucket_pages(&memory), u64::from(size));
-            drop(manager);
+            let raw = VectorMemory::default();
+            let manager = MemoryManager::init_with_bucket_size(raw.clone(), size);
+            manager.get(MemoryId::new(0)).grow(3);
+            let snapshot = manager.get(MemoryId::new(9));
+            for (old, new) in [(0, 20), (20, 21), (21, 300)] {
+                let room = room_for(&raw, old, new);
+                assert!(room <= (new - old).div_ceil(u64::from(size)) * u64::from(size) + 1);
+                raw.grow(room);
+                let before = raw.size();
+                assert_eq!(snapshot.grow(new - old), old as i64);
+                assert_eq!(raw.size(), before, "bucket size {size}, {old} -> {new}");
+            }
         }
-        assert_eq!(bucket_pages(&VectorMemory::default()), 128);
     }
 }

@@ -41,63 +41,93 @@ impl LazyTree {
     }
 }
 
-/// What a tree is read from: at most `limit` more bytes, so that no length
-/// read from damaged bytes can ask for more memory than there are bytes.
+/// What a tree is read from: at most `limit` more bytes of `input`, so
+/// that no length read from damaged bytes can ask for more memory than
+/// there are bytes; read a block at a time, each field from the block
+/// (reading field by field through `Read` cost more than the rest of an
+/// upgrade).
 pub struct Source<R> {
     input: R,
+    /// Bytes `input` may still give.
     limit: u64,
+    block: Vec<u8>,
+    /// Where the unread part of `block` starts.
+    at: usize,
 }
+
+/// Bytes read from the input at a time.
+const BLOCK: usize = 64 * 1024;
 
 impl<R: Read> Source<R> {
     pub fn new(input: R, limit: u64) -> Self {
-        Self { input, limit }
+        Self {
+            input,
+            limit,
+            block: Vec::new(),
+            at: 0,
+        }
     }
 
     /// Bytes not yet read.
     pub fn remaining(&self) -> u64 {
-        self.limit
+        self.limit + (self.block.len() - self.at) as u64
     }
 
-    fn fill(&mut self, buf: &mut [u8]) -> Option<()> {
-        self.read_exact(buf).ok()
-    }
-
-    fn byte(&mut self) -> Option<u8> {
-        let mut byte = [0u8];
-        self.fill(&mut byte)?;
-        Some(byte[0])
-    }
-
-    fn len(&mut self) -> Option<usize> {
-        usize::try_from(leb128::read::unsigned(self).ok()?).ok()
-    }
-
-    /// A length, then that many bytes.
-    fn sized(&mut self) -> Option<Vec<u8>> {
-        let len = self.len()?;
-        if len as u64 > self.limit {
-            return None;
+    /// The next `n` bytes, consumed; `None` if there are fewer.
+    fn take(&mut self, n: usize) -> Option<&[u8]> {
+        if self.block.len() - self.at < n {
+            self.refill(n)?;
         }
-        let mut bytes = vec![0; len];
-        self.fill(&mut bytes)?;
+        let bytes = &self.block[self.at..self.at + n];
+        self.at += n;
         Some(bytes)
     }
 
-    fn hash(&mut self) -> Option<Hash> {
-        let mut hash = [0u8; 32];
-        self.fill(&mut hash)?;
-        Some(hash)
+    /// Makes at least `n` unread bytes available (and a block more, if
+    /// the input has them).
+    fn refill(&mut self, n: usize) -> Option<()> {
+        let unread = self.block.len() - self.at;
+        let wanted = (n.max(BLOCK) - unread) as u64;
+        let more = usize::try_from(wanted.min(self.limit)).ok()?;
+        if unread + more < n {
+            return None;
+        }
+        self.block.drain(..self.at);
+        self.at = 0;
+        let start = self.block.len();
+        self.block.resize(start + more, 0);
+        self.input.read_exact(&mut self.block[start..]).ok()?;
+        self.limit -= more as u64;
+        Some(())
     }
-}
 
-impl<R: Read> Read for Source<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let allowed = buf
-            .len()
-            .min(usize::try_from(self.limit).unwrap_or(usize::MAX));
-        let read = self.input.read(&mut buf[..allowed])?;
-        self.limit -= read as u64;
-        Ok(read)
+    fn byte(&mut self) -> Option<u8> {
+        Some(self.take(1)?[0])
+    }
+
+    fn len(&mut self) -> Option<usize> {
+        let mut value: u64 = 0;
+        for shift in (0..64).step_by(7) {
+            let byte = self.byte()?;
+            value |= u64::from(byte & 0x7f) << shift;
+            if byte & 0x80 == 0 {
+                return usize::try_from(value).ok();
+            }
+        }
+        None
+    }
+
+    /// A length, then that many bytes.
+    fn sized(&mut self) -> Option<Box<[u8]>> {
+        let len = self.len()?;
+        if len as u64 > self.remaining() {
+            return None;
+        }
+        Some(self.take(len)?.into())
+    }
+
+    fn hash(&mut self) -> Option<Hash> {
+        self.take(32)?.try_into().ok()
     }
 }
 
@@ -141,12 +171,12 @@ fn load_level(input: &mut Source<impl Read>, depth: usize) -> Option<Level> {
         }
         let node = match input.byte()? {
             EMPTY_LEAF => Node::Leaf(Box::default()),
-            LEAF => Node::Leaf(input.sized()?.into()),
+            LEAF => Node::Leaf(input.sized()?),
             LEVEL => Node::Level(Box::new(load_level(input, depth + 1)?)),
             _ => return None,
         };
         children.push(Child {
-            label: label.into(),
+            label,
             node,
             hash: Some(input.hash()?),
         });

@@ -181,14 +181,7 @@ fn measure(wasm: Vec<u8>) -> Vec<(String, u64)> {
         ));
     }
 
-    let wasm = client.wasm.clone();
-    let upgrade = client
-        .backend
-        .upgrade(
-            &wasm,
-            candid::encode_one(None::<asset_server::types::AssetCanisterArgs>).unwrap(),
-        )
-        .unwrap();
+    let upgrade = scale::upgrade_in_place(&mut client);
     rows.push((
         "upgrade with 1,010 assets (10 MiB)".into(),
         upgrade.unwrap_or_default(),

@@ -135,14 +135,7 @@ pub fn measure(wasm: Vec<u8>, phases: bool) -> (Measured, Vec<Breakdown>) {
         2,
     );
 
-    let wasm = client.wasm.clone();
-    let upgrade = client
-        .backend
-        .upgrade(
-            &wasm,
-            candid::encode_one(None::<asset_server::types::AssetCanisterArgs>).unwrap(),
-        )
-        .unwrap();
+    let upgrade = upgrade_in_place(&mut client);
     recorder.rows.push((
         "upgrade with 10,001 assets".into(),
         upgrade.unwrap_or_default(),
@@ -279,15 +272,7 @@ pub fn long_run(wasm: Vec<u8>, total: usize) {
             started.elapsed().as_secs_f64() / 60.0
         );
     }
-    let wasm = client.wasm.clone();
-    let upgrade = client
-        .backend
-        .upgrade(
-            &wasm,
-            candid::encode_one(None::<asset_server::types::AssetCanisterArgs>).unwrap(),
-        )
-        .expect("the upgrade fits")
-        .unwrap_or_default();
+    let upgrade = upgrade_in_place(&mut client).unwrap_or_default();
     let log = client.backend.take_debug_log();
     let origin = log
         .iter()
@@ -308,6 +293,19 @@ pub fn long_run(wasm: Vec<u8>, total: usize) {
         total / 1_000,
         started.elapsed().as_secs_f64() / 60.0
     );
+}
+
+/// Upgrades the canister to its own wasm, without an argument; the
+/// instructions it took, where the backend counts them.
+pub fn upgrade_in_place(client: &mut AssetClient) -> Option<u64> {
+    let wasm = client.wasm.clone();
+    client
+        .backend
+        .upgrade(
+            &wasm,
+            candid::encode_one(None::<asset_server::types::AssetCanisterArgs>).unwrap(),
+        )
+        .expect("the upgrade fits")
 }
 
 /// The instructions of serving `page` under certification `version`,

@@ -4,19 +4,25 @@
 //! wasmtime only exposes exported ones, and Rust canisters keep
 //! `__stack_pointer` private. As the IC does when it instruments a module,
 //! we append exports for every mutable global (and for the memory, if the
-//! module keeps it private) before compiling. Only the export section
-//! changes; every other byte is copied as is.
+//! module keeps it private) before compiling. The function table gets an
+//! export of the host's own too: inter-canister call callbacks are table
+//! indices, and Rust canisters do not export their table. Only the export
+//! section changes; every other byte is copied as is.
 
 use wasmparser::{
     BinaryReader, ExportSectionReader, ExternalKind, GlobalSectionReader, ImportSectionReader,
-    MemorySectionReader, TypeRef,
+    MemorySectionReader, TableSectionReader, TypeRef,
 };
 
 /// Prefix of the names the host adds; no canister method can collide with
 /// it since canister exports start with `canister_`.
 pub(crate) const GLOBAL_EXPORT_PREFIX: &str = "__wasm_host_global_";
 pub(crate) const MEMORY_EXPORT: &str = "__wasm_host_memory";
+/// Table 0, exported under this name even if the module exports it too
+/// (an item may be exported twice), so the host never has to guess.
+pub(crate) const TABLE_EXPORT: &str = "__wasm_host_table";
 
+const SECTION_TABLE: u8 = 4;
 const SECTION_MEMORY: u8 = 5;
 const SECTION_IMPORT: u8 = 2;
 const SECTION_GLOBAL: u8 = 6;
@@ -33,7 +39,7 @@ struct Section<'a> {
 }
 
 /// Returns `wasm` with exports added for every mutable global not yet
-/// exported and for a private memory.
+/// exported, for a private memory and for table 0.
 pub(crate) fn export_state(wasm: &[u8]) -> Result<Vec<u8>, String> {
     if wasm.len() < 8 || &wasm[..4] != b"\0asm" {
         return Err("not a wasm module (bad magic)".into());
@@ -42,6 +48,7 @@ pub(crate) fn export_state(wasm: &[u8]) -> Result<Vec<u8>, String> {
 
     let mut imported_globals = 0u32;
     let mut imported_memories = 0u32;
+    let mut tables = 0u32;
     let mut mutable = Vec::new();
     let mut defined_memories = 0u32;
     let mut exported_globals = Vec::new();
@@ -60,6 +67,7 @@ pub(crate) fn export_state(wasm: &[u8]) -> Result<Vec<u8>, String> {
                     match import.map_err(err)?.ty {
                         TypeRef::Global(_) => imported_globals += 1,
                         TypeRef::Memory(_) => imported_memories += 1,
+                        TypeRef::Table(_) => tables += 1,
                         _ => {}
                     }
                 }
@@ -68,6 +76,9 @@ pub(crate) fn export_state(wasm: &[u8]) -> Result<Vec<u8>, String> {
                 for global in GlobalSectionReader::new(reader).map_err(err)? {
                     mutable.push(global.map_err(err)?.ty.mutable);
                 }
+            }
+            SECTION_TABLE => {
+                tables += TableSectionReader::new(reader).map_err(err)?.count();
             }
             SECTION_MEMORY => {
                 defined_memories = MemorySectionReader::new(reader).map_err(err)?.count();
@@ -107,6 +118,10 @@ pub(crate) fn export_state(wasm: &[u8]) -> Result<Vec<u8>, String> {
     }
     if !memory_exported && imported_memories == 0 && defined_memories > 0 {
         push_export(&mut added, MEMORY_EXPORT, 0x02, 0);
+        added_count += 1;
+    }
+    if tables > 0 {
+        push_export(&mut added, TABLE_EXPORT, 0x01, 0);
         added_count += 1;
     }
     if added_count == 0 {
@@ -251,6 +266,19 @@ mod tests {
                 &format!("{GLOBAL_EXPORT_PREFIX}2")
             ]
         );
+    }
+
+    #[test]
+    fn exports_table_zero_even_when_already_exported() {
+        let wasm =
+            wat::parse_str(r#"(module (table (export "t") 2 funcref) (table 5 funcref))"#).unwrap();
+        let out = export_state(&wasm).unwrap();
+        assert_eq!(exports(&out), ["t", TABLE_EXPORT]);
+        let module = wasmtime::Module::new(crate::module::engine(), &out).unwrap();
+        let mut store = wasmtime::Store::new(crate::module::engine(), ());
+        let instance = wasmtime::Instance::new(&mut store, &module, &[]).unwrap();
+        let table = instance.get_table(&mut store, TABLE_EXPORT).unwrap();
+        assert_eq!(table.size(&store), 2, "table 0, not table 1");
     }
 
     #[test]

@@ -3,11 +3,13 @@
 
 use wasmtime::Memory;
 
+use crate::call_queue::{Closure, OutgoingCall};
 use crate::stable::StableMemory;
 
 /// The execution contexts of the interface specification that the host
-/// runs (the spec's letters in brackets). Callbacks, cleanup, heartbeat and
-/// timers never run here: the host makes no inter-canister calls.
+/// runs (the spec's letters in brackets). Heartbeat and timers never run
+/// here, nor do callbacks of composite queries (the host makes no calls
+/// from queries).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Context {
     /// `canister_init` and `canister_post_upgrade` (I).
@@ -25,6 +27,12 @@ pub(crate) enum Context {
     CompositeQuery,
     /// `canister_inspect_message` (F).
     InspectMessage,
+    /// The reply callback of an inter-canister call (Ry).
+    ReplyCallback,
+    /// The reject callback of an inter-canister call (Rt).
+    RejectCallback,
+    /// The cleanup callback, after a reply or reject callback trapped (C).
+    Cleanup,
 }
 
 impl Context {
@@ -37,6 +45,9 @@ impl Context {
             Context::Query => "a query",
             Context::CompositeQuery => "a composite query",
             Context::InspectMessage => "canister_inspect_message",
+            Context::ReplyCallback => "a reply callback",
+            Context::RejectCallback => "a reject callback",
+            Context::Cleanup => "a cleanup callback",
         }
     }
 
@@ -44,11 +55,19 @@ impl Context {
     pub fn replicated(self) -> bool {
         matches!(
             self,
-            Context::Init | Context::PreUpgrade | Context::Update | Context::ReplicatedQuery
+            Context::Init
+                | Context::PreUpgrade
+                | Context::Update
+                | Context::ReplicatedQuery
+                | Context::ReplyCallback
+                | Context::RejectCallback
+                | Context::Cleanup
         )
     }
 
-    /// Whether the method may reply (and must, to produce a result).
+    /// Whether the method must reply to produce a result: a method that
+    /// returns without answering and makes no calls leaves its caller with
+    /// "no reply". Callbacks may answer but need not.
     pub fn replies(self) -> bool {
         matches!(
             self,
@@ -81,7 +100,34 @@ pub(crate) struct Message {
     pub reply: Vec<u8>,
     pub reply_limit: usize,
     pub response: Option<Response>,
+    /// The call context was answered by an earlier message (a callback
+    /// after the reply): replying or rejecting again traps.
+    pub answered_before: bool,
     pub accepted: bool,
+    /// `msg_deadline`: 0, or the deadline of the bounded-wait call this
+    /// call context answers.
+    pub deadline: u64,
+    /// In a reject callback (and its cleanup): the reject code and message;
+    /// code 0 in a reply callback.
+    pub reject: Option<(u32, String)>,
+    /// Instructions the call context used in earlier messages, so
+    /// `performance_counter(1)` can count the whole call context.
+    pub context_instructions: u64,
+    /// The call being assembled between `call_new` and `call_perform`.
+    pub call_in_progress: Option<OutgoingCall>,
+    /// Calls `call_perform` queued; sent only if the message does not trap.
+    pub performed: Vec<OutgoingCall>,
+    /// Calls the canister may still queue in this message: the IC's
+    /// output queue has a fixed capacity.
+    pub call_capacity: usize,
+}
+
+/// What a message runs: an exported function, or a callback from the
+/// table called with its `env`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Entry {
+    Export(String),
+    Callback(Closure),
 }
 
 impl Message {
@@ -100,7 +146,14 @@ impl Message {
             reply: Vec::new(),
             reply_limit: 0,
             response: None,
+            answered_before: false,
             accepted: false,
+            deadline: 0,
+            reject: None,
+            context_instructions: 0,
+            call_in_progress: None,
+            performed: Vec::new(),
+            call_capacity: 0,
         }
     }
 }

@@ -13,7 +13,9 @@ pub enum HostError {
 /// Why a call (install, upgrade, update or query) did not produce a reply.
 ///
 /// Unless stated otherwise the canister's state is exactly what it was
-/// before the call.
+/// before the call. The exception is an update that made calls: the
+/// messages that ran before the failing one keep their changes, as on the
+/// IC, and the `instructions` reported count all of the call's messages.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum CallError {
     #[error("no canister is installed: call install first")]
@@ -56,6 +58,12 @@ pub enum CallError {
     /// state changes are kept.
     #[error("canister did not reply to the call")]
     NoReply { instructions: u64 },
+    /// The update kept calling (itself) and was still unanswered after
+    /// this many messages; the messages that ran keep their changes.
+    #[error(
+        "the call set off {limit} messages without being answered: are the canister's calls endless?"
+    )]
+    TooManyMessages { limit: usize },
     /// `canister_inspect_message` did not call `ic0.accept_message`.
     #[error("canister_inspect_message did not accept the message to `{method}`")]
     NotAccepted { method: String },

@@ -1,14 +1,17 @@
 //! The host: one canister, its controllers, the clock, and the message
 //! types (install, upgrade, update, query) with the IC's rules for each.
+//! Updates that make calls are driven to their answer in `calls`.
+
+mod calls;
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use candid::Principal;
 
 use crate::certify;
-use crate::context::{CanisterData, Context, Message, Response};
+use crate::context::{CanisterData, Context, Entry, Message, Response};
 use crate::error::{CallError, HostTrap};
-use crate::instance::Canister;
+use crate::instance::{Canister, Run};
 use crate::limits::*;
 use crate::module::{CompiledModule, MethodKind};
 
@@ -16,8 +19,22 @@ use crate::module::{CompiledModule, MethodKind};
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Reply {
     pub bytes: Vec<u8>,
-    /// Instructions (wasmtime fuel) the message used.
+    /// Instructions (wasmtime fuel) the call used: the sum of
+    /// `message_instructions`.
     pub instructions: u64,
+    /// Instructions of each message the call ran, in the order they ran:
+    /// the method itself, then, for an update that made calls, every
+    /// message those set off (callee methods, callbacks, cleanups). Each
+    /// had a budget of its own.
+    pub message_instructions: Vec<u64>,
+}
+
+impl Reply {
+    /// The most any one message of the call used: what has to fit in a
+    /// message's budget.
+    pub fn max_message_instructions(&self) -> u64 {
+        self.message_instructions.iter().copied().max().unwrap_or(0)
+    }
 }
 
 /// A successful install or upgrade.
@@ -46,7 +63,7 @@ impl Default for Host {
 
 /// How one message runs.
 struct Plan<'a> {
-    export: String,
+    entry: Entry,
     context: Context,
     method: &'a str,
     arg: &'a [u8],
@@ -55,6 +72,18 @@ struct Plan<'a> {
     reply_limit: usize,
     /// Whether successful changes are kept (updates, install, upgrade).
     persist: bool,
+    call: CallFacts,
+}
+
+/// What a message of an update's call context sees of it (all zero or
+/// empty elsewhere).
+#[derive(Default)]
+struct CallFacts {
+    deadline: u64,
+    reject: Option<(u32, String)>,
+    answered_before: bool,
+    context_instructions: u64,
+    call_capacity: usize,
 }
 
 impl Host {
@@ -305,6 +334,14 @@ impl Host {
     ///
     /// A reply, a reject and a missing reply all keep the update's changes;
     /// a trap, an exhausted budget or an oversized reply discard them.
+    ///
+    /// An update may call methods of its own canister (`ic0.call_perform`,
+    /// an `await` in ic-cdk): as on the IC, its message ends there and is
+    /// kept, each call runs as a message of its own (caller: the canister)
+    /// and its callback as another, each with a fresh budget and undone
+    /// alone if it traps. This returns once the update's call is answered
+    /// and every message it set off has run; calls to other canisters are
+    /// rejected as calls to a canister that does not exist.
     pub fn update(
         &mut self,
         method: &str,
@@ -324,30 +361,20 @@ impl Host {
             }
         };
         self.inspect(method, arg, caller)?;
-        let plan = Plan {
-            export,
+        if context == Context::Update {
+            return self.update_with_calls(export, method, arg, caller);
+        }
+        self.run(Plan {
+            entry: Entry::Export(export),
             context,
             method,
             arg,
             caller,
-            fuel: if kind == MethodKind::Update {
-                self.limits.update
-            } else {
-                self.limits.query
-            },
+            fuel: self.limits.query,
             reply_limit: MAX_UPDATE_REPLY,
-            persist: kind == MethodKind::Update,
-        };
-        let result = self.run(plan);
-        // The version counts executions whose changes were kept.
-        let kept = matches!(
-            result,
-            Ok(_) | Err(CallError::Rejected { .. } | CallError::NoReply { .. })
-        );
-        if kind == MethodKind::Update && kept {
-            self.canister_version += 1;
-        }
-        result
+            persist: false,
+            call: CallFacts::default(),
+        })
     }
 
     /// Runs a query method; nothing it changes persists. Update methods
@@ -371,7 +398,7 @@ impl Host {
             }
         };
         self.run(Plan {
-            export,
+            entry: Entry::Export(export),
             context,
             method,
             arg,
@@ -379,6 +406,7 @@ impl Host {
             fuel: self.limits.query,
             reply_limit: MAX_QUERY_REPLY,
             persist: false,
+            call: CallFacts::default(),
         })
     }
 
@@ -403,7 +431,7 @@ impl Host {
             return Ok(());
         }
         let plan = Plan {
-            export: "canister_inspect_message".into(),
+            entry: Entry::Export("canister_inspect_message".into()),
             context: Context::InspectMessage,
             method,
             arg,
@@ -411,6 +439,7 @@ impl Host {
             fuel: INSPECT_INSTRUCTIONS,
             reply_limit: 0,
             persist: false,
+            call: CallFacts::default(),
         };
         let mut canister = self.canister.take().ok_or(CallError::NotInstalled)?;
         let result = self.execute_with(&mut canister, plan);
@@ -435,7 +464,7 @@ impl Host {
     /// rollback (upgrades snapshot across both hooks).
     fn run_in(&mut self, canister: &mut Canister, plan: Plan<'_>) -> Result<Reply, CallError> {
         let fuel = plan.fuel;
-        let run = canister.run(&plan.export, self.message(&plan), fuel);
+        let run = canister.run(&plan.entry, self.message(&plan), fuel);
         outcome(run, plan.context, fuel).map(|(reply, _)| reply)
     }
 
@@ -450,17 +479,21 @@ impl Host {
         canister: &mut Canister,
         plan: Plan<'_>,
     ) -> Result<(Reply, bool), CallError> {
+        let (fuel, context) = (plan.fuel, plan.context);
+        outcome(self.execute_run(canister, plan), context, fuel)
+    }
+
+    /// Runs `plan` with a snapshot: its changes are kept if it ran to the
+    /// end and `plan.persist` says so, and undone otherwise.
+    fn execute_run(&mut self, canister: &mut Canister, plan: Plan<'_>) -> Run {
         let snapshot = canister.snapshot();
-        let fuel = plan.fuel;
-        let run = canister.run(&plan.export, self.message(&plan), fuel);
-        let executed = run.result.is_ok();
-        let result = outcome(run, plan.context, fuel);
-        if executed && plan.persist {
+        let run = canister.run(&plan.entry, self.message(&plan), plan.fuel);
+        if run.result.is_ok() && plan.persist {
             canister.commit();
         } else {
             canister.restore(snapshot);
         }
-        result
+        run
     }
 
     fn message(&self, plan: &Plan<'_>) -> Message {
@@ -481,6 +514,11 @@ impl Host {
         m.root_key = certify::root_key_der();
         m.fuel_limit = plan.fuel;
         m.reply_limit = plan.reply_limit;
+        m.deadline = plan.call.deadline;
+        m.reject = plan.call.reject.clone();
+        m.answered_before = plan.call.answered_before;
+        m.context_instructions = plan.call.context_instructions;
+        m.call_capacity = plan.call.call_capacity;
         m
     }
 }
@@ -488,7 +526,7 @@ impl Host {
 impl<'a> Plan<'a> {
     fn system(export: &str, context: Context, arg: &'a [u8], caller: Principal, fuel: u64) -> Self {
         Plan {
-            export: export.into(),
+            entry: Entry::Export(export.into()),
             context,
             method: "",
             arg,
@@ -496,6 +534,7 @@ impl<'a> Plan<'a> {
             fuel,
             reply_limit: 0,
             persist: true,
+            call: CallFacts::default(),
         }
     }
 }
@@ -512,11 +551,7 @@ fn check_arg(arg: &[u8]) -> Result<(), CallError> {
 
 /// Turns a finished run into the call's result, and whether
 /// `inspect_message` accepted.
-fn outcome(
-    run: crate::instance::Run,
-    context: Context,
-    fuel: u64,
-) -> Result<(Reply, bool), CallError> {
+fn outcome(run: Run, context: Context, fuel: u64) -> Result<(Reply, bool), CallError> {
     let instructions = run.instructions;
     if let Err(error) = run.result {
         return Err(classify(error, instructions, fuel));
@@ -528,6 +563,7 @@ fn outcome(
             Reply {
                 bytes: message.reply,
                 instructions,
+                message_instructions: vec![instructions],
             },
             accepted,
         )),
@@ -540,6 +576,7 @@ fn outcome(
             Reply {
                 bytes: Vec::new(),
                 instructions,
+                message_instructions: vec![instructions],
             },
             accepted,
         )),

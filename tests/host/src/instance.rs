@@ -11,11 +11,13 @@
 
 use wasmtime::{Instance, Store, Val};
 
-use crate::context::{CanisterData, Message};
-use crate::error::CallError;
+use crate::call_queue::Closure;
+use crate::context::{CanisterData, Entry, Message};
+use crate::error::{CallError, HostTrap};
 use crate::ic0::linker;
 use crate::limits::INSTALL_INSTRUCTIONS;
 use crate::module::{CompiledModule, engine};
+use crate::rewrite::TABLE_EXPORT;
 
 pub(crate) struct Canister {
     module: CompiledModule,
@@ -109,16 +111,20 @@ impl Canister {
         self.store.data_mut()
     }
 
-    /// Runs the exported function `export` as `message` with `fuel`
-    /// instructions.
-    pub fn run(&mut self, export: &str, message: Message, fuel: u64) -> Run {
+    /// Runs `entry` as `message` with `fuel` instructions.
+    pub fn run(&mut self, entry: &Entry, message: Message, fuel: u64) -> Run {
+        self.store
+            .set_fuel(fuel)
+            .expect("fuel is enabled on the engine");
+        self.store.data_mut().message = Some(message);
+        let result = match entry {
+            Entry::Export(export) => self
+                .instance
+                .get_typed_func::<(), ()>(&mut self.store, export)
+                .and_then(|func| func.call(&mut self.store, ())),
+            Entry::Callback(closure) => self.call_closure(*closure),
+        };
         let store = &mut self.store;
-        store.set_fuel(fuel).expect("fuel is enabled on the engine");
-        store.data_mut().message = Some(message);
-        let result = self
-            .instance
-            .get_typed_func::<(), ()>(&mut *store, export)
-            .and_then(|func| func.call(&mut *store, ()));
         let remaining = store.get_fuel().expect("fuel is enabled on the engine");
         let message = store
             .data_mut()
@@ -130,6 +136,28 @@ impl Canister {
             message,
             instructions: fuel - remaining,
         }
+    }
+
+    /// Calls table function `closure.fun` with `closure.env`, as the IC
+    /// calls callbacks; a missing or mistyped function traps the message.
+    fn call_closure(&mut self, closure: Closure) -> wasmtime::Result<()> {
+        let Closure { fun, env } = closure;
+        let function = self
+            .instance
+            .get_table(&mut self.store, TABLE_EXPORT)
+            .and_then(|table| table.get(&mut self.store, u64::from(fun)))
+            .and_then(|element| element.as_func().flatten().copied());
+        let Some(function) = function else {
+            return Err(wasmtime::Error::new(HostTrap::Contract(format!(
+                "callback: table entry {fun} is not a function"
+            ))));
+        };
+        let typed = function.typed::<i32, ()>(&self.store).map_err(|e| {
+            wasmtime::Error::new(HostTrap::Contract(format!(
+                "callback: table entry {fun} is not a function (env: i32) -> (): {e}"
+            )))
+        })?;
+        typed.call(&mut self.store, env as i32)
     }
 
     /// Records everything the next message could change.

@@ -31,11 +31,19 @@
 //! `cargo build -p host-probe --target wasm32-unknown-unknown --release`
 //! (or point `HOST_PROBE_WASM` at a build of it).
 //!
-//! What the host does not do: inter-canister calls (`ic0.call_*` are not
-//! provided, so such modules fail to install), cycles accounting (the
-//! balance is constant), heartbeats and timers (the timer is recorded but
-//! never fires), and advancing time on its own.
+//! - an update may call its own canister's methods (ic-cdk's `Call`,
+//!   awaited): the call and its callback run as messages of their own,
+//!   each with a fresh budget and undone alone if it traps, and
+//!   [`Host::update`] returns once the update's call is answered; the
+//!   reply lists each message's instructions.
+//!
+//! What the host does not do: calls to other canisters (they are rejected
+//! as calls to a canister that does not exist), calls from composite
+//! queries (they trap), bounded-wait timeouts (every call is answered),
+//! cycles accounting (the balance is constant), heartbeats and timers (the
+//! timer is recorded but never fires), and advancing time on its own.
 
+mod call_queue;
 mod certify;
 mod context;
 mod error;

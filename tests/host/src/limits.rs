@@ -22,6 +22,20 @@ pub const MAX_UPDATE_REPLY: usize = 2 * 1024 * 1024;
 /// Largest reply a query may produce.
 pub const MAX_QUERY_REPLY: usize = 3 * 1024 * 1024;
 
+/// Largest argument of an inter-canister call (and of its reply).
+pub const MAX_CALL_PAYLOAD: usize = 2 * 1024 * 1024;
+
+/// `ic0.call_with_best_effort_response` bounds timeouts to 300 s.
+pub const MAX_CALL_TIMEOUT_SECONDS: u32 = 300;
+
+/// Calls a canister may have in flight, as the IC's queue capacity per
+/// destination allows; `ic0.call_perform` fails beyond it.
+pub const MAX_CALLS_IN_FLIGHT: usize = 500;
+
+/// Messages one ingress call may set off (its own, callees', callbacks)
+/// before the host gives up on it: only endless self-calls get there.
+pub const MAX_MESSAGES_PER_CALL: usize = 10_000;
+
 /// `ic0.certified_data_set` accepts at most 32 bytes.
 pub const MAX_CERTIFIED_DATA: usize = 32;
 

@@ -12,9 +12,19 @@ use crate::limits::{CYCLE_BALANCE, MAX_CERTIFIED_DATA};
 
 use Context::*;
 
-/// Where certified data and the global timer may be set: the spec's
-/// I G U (plus callbacks and timers, which never run here).
-const MUTATING: &[Context] = &[Init, PreUpgrade, Update];
+/// Where certified data may be set: the spec's I G U Ry Rt (and T,
+/// system tasks, which never run here).
+const MUTATING: &[Context] = &[Init, PreUpgrade, Update, ReplyCallback, RejectCallback];
+
+/// Where the global timer may be set: those and cleanup callbacks (C).
+const TIMER_SETTING: &[Context] = &[
+    Init,
+    PreUpgrade,
+    Update,
+    ReplyCallback,
+    RejectCallback,
+    Cleanup,
+];
 
 /// Where a data certificate exists: non-replicated queries.
 const CERTIFIED: &[Context] = &[Query, CompositeQuery];
@@ -111,7 +121,7 @@ pub(super) fn define(l: &mut Linker<CanisterData>) -> wasmtime::Result<()> {
         "ic0",
         "global_timer_set",
         |mut c: Ctx<'_>, timestamp: u64| -> Res<u64> {
-            require(&c, "global_timer_set", MUTATING)?;
+            require(&c, "global_timer_set", TIMER_SETTING)?;
             Ok(std::mem::replace(&mut c.data_mut().global_timer, timestamp))
         },
     )?;
@@ -119,15 +129,20 @@ pub(super) fn define(l: &mut Linker<CanisterData>) -> wasmtime::Result<()> {
         "ic0",
         "performance_counter",
         |c: Ctx<'_>, counter_type: u32| -> Res<u64> {
-            // 0: this message; 1: the call context, which here is the same
-            // message since the host makes no calls.
+            // 0: this message; 1: the call context, i.e. this message and
+            // the earlier ones (before an await) answering the same call.
             if counter_type > 1 {
                 return contract(format!(
                     "ic0.performance_counter: unknown counter type {counter_type}"
                 ));
             }
-            let limit = message(&c, "performance_counter")?.fuel_limit;
-            Ok(limit.saturating_sub(c.get_fuel()?))
+            let m = message(&c, "performance_counter")?;
+            let (limit, earlier) = (m.fuel_limit, m.context_instructions);
+            let this_message = limit.saturating_sub(c.get_fuel()?);
+            Ok(match counter_type {
+                0 => this_message,
+                _ => earlier + this_message,
+            })
         },
     )?;
     l.func_wrap(

@@ -5,6 +5,7 @@
 //! heap range the canister passes is in bounds; a violation traps the
 //! canister, never the host.
 
+mod call;
 mod canister;
 mod msg;
 mod stable;
@@ -26,6 +27,8 @@ const REPLYING: &[Context] = &[
     Context::ReplicatedQuery,
     Context::Query,
     Context::CompositeQuery,
+    Context::ReplyCallback,
+    Context::RejectCallback,
 ];
 
 /// The linker holding every supported import; shared since host
@@ -37,6 +40,7 @@ pub(crate) fn linker() -> &'static Linker<CanisterData> {
         msg::define(&mut linker).expect("ic0 names are unique");
         canister::define(&mut linker).expect("ic0 names are unique");
         stable::define(&mut linker).expect("ic0 names are unique");
+        call::define(&mut linker).expect("ic0 names are unique");
         linker
     })
 }

@@ -11,7 +11,8 @@ use crate::error::HostTrap;
 
 use Context::*;
 
-/// Contexts with an argument: not pre_upgrade.
+/// Contexts with an argument: not pre_upgrade, nor reject or cleanup
+/// callbacks (a reply callback's argument is the reply).
 const WITH_ARG: &[Context] = &[
     Init,
     Update,
@@ -19,6 +20,7 @@ const WITH_ARG: &[Context] = &[
     Query,
     CompositeQuery,
     InspectMessage,
+    ReplyCallback,
 ];
 
 pub(super) fn define(l: &mut Linker<CanisterData>) -> wasmtime::Result<()> {
@@ -49,27 +51,36 @@ pub(super) fn define(l: &mut Linker<CanisterData>) -> wasmtime::Result<()> {
             copy_out(&mut c, "msg_caller_copy", &caller, dst, offset, size)
         },
     )?;
-    // Reject codes and messages exist only in callbacks, which never run
-    // here; defining them lets canisters that make calls still install.
+    // 0 in a reply callback (and its cleanup), so one function can serve
+    // as both callbacks.
     l.func_wrap("ic0", "msg_reject_code", |c: Ctx<'_>| -> Res<u32> {
-        require(&c, "msg_reject_code", &[])?;
-        Ok(0)
+        const API: &str = "msg_reject_code";
+        require(&c, API, &[ReplyCallback, RejectCallback, Cleanup])?;
+        Ok(message(&c, API)?
+            .reject
+            .as_ref()
+            .map_or(0, |(code, _)| *code))
     })?;
     l.func_wrap("ic0", "msg_reject_msg_size", |c: Ctx<'_>| -> Res<u32> {
-        require(&c, "msg_reject_msg_size", &[])?;
-        Ok(0)
+        const API: &str = "msg_reject_msg_size";
+        require(&c, API, &[RejectCallback])?;
+        Ok(reject_message(&c, API)?.len() as u32)
     })?;
     l.func_wrap(
         "ic0",
         "msg_reject_msg_copy",
-        |c: Ctx<'_>, _dst: u32, _offset: u32, _size: u32| -> Res<()> {
-            require(&c, "msg_reject_msg_copy", &[])
+        |mut c: Ctx<'_>, dst: u32, offset: u32, size: u32| -> Res<()> {
+            const API: &str = "msg_reject_msg_copy";
+            require(&c, API, &[RejectCallback])?;
+            let text = reject_message(&c, API)?.to_owned();
+            copy_out(&mut c, API, text.as_bytes(), dst, offset, size)
         },
     )?;
-    // Ingress messages carry no deadline: 0 means "guaranteed response".
+    // 0 means "guaranteed response": ingress messages, and calls made
+    // without `call_with_best_effort_response`.
     l.func_wrap("ic0", "msg_deadline", |c: Ctx<'_>| -> Res<u64> {
         require(&c, "msg_deadline", REPLYING)?;
-        Ok(0)
+        Ok(message(&c, "msg_deadline")?.deadline)
     })?;
     l.func_wrap(
         "ic0",
@@ -109,21 +120,27 @@ pub(super) fn define(l: &mut Linker<CanisterData>) -> wasmtime::Result<()> {
             Ok(())
         },
     )?;
-    // Ingress messages carry no cycles.
+    // Ingress messages carry no cycles, and the host sends none with calls.
     l.func_wrap(
         "ic0",
         "msg_cycles_available128",
         |mut c: Ctx<'_>, dst: u32| -> Res<()> {
-            require(&c, "msg_cycles_available128", &[Update, ReplicatedQuery])?;
-            write_u128(&mut c, "msg_cycles_available128", dst, 0)
+            const API: &str = "msg_cycles_available128";
+            require(
+                &c,
+                API,
+                &[Update, ReplicatedQuery, ReplyCallback, RejectCallback],
+            )?;
+            write_u128(&mut c, API, dst, 0)
         },
     )?;
     l.func_wrap(
         "ic0",
         "msg_cycles_accept128",
         |mut c: Ctx<'_>, _high: u64, _low: u64, dst: u32| -> Res<()> {
-            require(&c, "msg_cycles_accept128", &[Update])?;
-            write_u128(&mut c, "msg_cycles_accept128", dst, 0)
+            const API: &str = "msg_cycles_accept128";
+            require(&c, API, &[Update, ReplyCallback, RejectCallback])?;
+            write_u128(&mut c, API, dst, 0)
         },
     )?;
     l.func_wrap("ic0", "msg_method_name_size", |c: Ctx<'_>| -> Res<u32> {
@@ -153,10 +170,18 @@ pub(super) fn define(l: &mut Linker<CanisterData>) -> wasmtime::Result<()> {
 }
 
 fn not_yet_responded(c: &Ctx<'_>, api: &str) -> Res<()> {
-    if message(c, api)?.response.is_some() {
+    let m = message(c, api)?;
+    if m.response.is_some() || m.answered_before {
         return contract(format!(
             "ic0.{api}: the call was already replied to or rejected"
         ));
     }
     Ok(())
+}
+
+fn reject_message<'c>(c: &'c Ctx<'_>, api: &str) -> Res<&'c str> {
+    match &message(c, api)?.reject {
+        Some((_, text)) => Ok(text),
+        None => contract(format!("ic0.{api}: there is no reject message")),
+    }
 }

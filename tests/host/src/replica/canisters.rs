@@ -310,6 +310,11 @@ pub(crate) fn reject_of(canister: Principal, error: &CallError) -> Reject {
             "IC0506",
             format!("{prefix}Canister did not produce a response"),
         ),
+        CallError::TooManyMessages { .. } => Reject::new(
+            CanisterError,
+            "IC0506",
+            format!("{prefix}Canister did not produce a response: {error}"),
+        ),
         CallError::NotAccepted { method } => Reject::new(
             CanisterReject,
             "IC0406",

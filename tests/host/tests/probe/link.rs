@@ -9,7 +9,7 @@ fn unsupported_import_fails_at_install_naming_it() {
     let wasm = wat::parse_str(
         r#"(module
           (import "ic0" "msg_reply" (func))
-          (import "ic0" "call_new" (func (param i32 i32 i32 i32 i32 i32 i32 i32)))
+          (import "ic0" "cost_create_canister" (func (param i32)))
           (memory 1))"#,
     )
     .unwrap();
@@ -18,9 +18,12 @@ fn unsupported_import_fails_at_install_naming_it() {
     let err = host.install(&module, &[], admin()).unwrap_err();
     assert_eq!(
         err,
-        CallError::Link("unsupported import ic0.call_new".into())
+        CallError::Link("unsupported import ic0.cost_create_canister".into())
     );
-    assert!(err.to_string().contains("unsupported import ic0.call_new"));
+    assert!(
+        err.to_string()
+            .contains("unsupported import ic0.cost_create_canister")
+    );
     assert_eq!(host.query("x", &[], admin()), Err(CallError::NotInstalled));
 }
 
@@ -37,14 +40,14 @@ fn wrongly_typed_import_fails_at_install() {
 fn upgrade_to_an_unlinkable_module_keeps_the_old_canister() {
     let mut host = installed(5);
     update::<_, ()>(&mut host, "stable_put", (100u64, b"keep".to_vec())).unwrap();
-    let wasm =
-        wat::parse_str(r#"(module (import "ic0" "call_perform" (func (result i32))))"#).unwrap();
+    let wasm = wat::parse_str(r#"(module (import "ic0" "subnet_self_size" (func (result i32))))"#)
+        .unwrap();
     let err = host
         .upgrade(&compile(&wasm).unwrap(), &[], admin())
         .unwrap_err();
     assert_eq!(
         err,
-        CallError::Link("unsupported import ic0.call_perform".into())
+        CallError::Link("unsupported import ic0.subnet_self_size".into())
     );
     assert_eq!(value(&mut host), 5);
     assert_eq!(stable(&mut host, 100, 4), b"keep");

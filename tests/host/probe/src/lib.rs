@@ -6,6 +6,7 @@ use std::cell::{Cell, RefCell};
 
 use candid::Principal;
 use ic_cdk::api;
+use ic_cdk::call::{Call, CallFailed};
 use ic_cdk::{init, post_upgrade, pre_upgrade, query, update};
 
 const PAGE: u64 = 64 * 1024;
@@ -257,4 +258,174 @@ fn replicated() -> bool {
 #[update]
 fn say(text: String) {
     api::debug_print(text);
+}
+
+// Self-calls: an update awaits a call to one of the probe's own methods, so
+// its work spans several messages.
+
+/// Adds `n` to the heap value and returns it; called by the probe itself.
+#[update]
+fn add_to_value(n: u64) -> u64 {
+    VALUE.set(VALUE.get() + n);
+    VALUE.get()
+}
+
+/// Who called this update, and the call's deadline (0 if unbounded).
+#[update]
+fn caller_and_deadline() -> (Principal, u64) {
+    let deadline = api::msg_deadline().map_or(0, |d| d.get());
+    (api::msg_caller(), deadline)
+}
+
+/// Adds 1 to the heap value, then awaits `add_to_value(n)` on itself
+/// (bounded wait) and `caller_and_deadline` (unbounded). Replies with what
+/// the callee returned, the value the callback sees, whom the callee saw
+/// as its caller and both deadlines, and the call context's instruction
+/// count against this message's.
+#[update]
+async fn add_via_self_call(n: u64) -> (u64, u64, Principal, u64, u64, u64, u64) {
+    VALUE.set(VALUE.get() + 1);
+    let this = api::canister_self();
+    let from_callee: u64 = Call::bounded_wait(this, "add_to_value")
+        .with_arg(n)
+        .await
+        .expect("add_to_value replies")
+        .candid()
+        .expect("a u64");
+    let (caller, bounded_deadline): (Principal, u64) =
+        Call::bounded_wait(this, "caller_and_deadline")
+            .await
+            .expect("caller_and_deadline replies")
+            .candid_tuple()
+            .expect("a principal and a u64");
+    let (_, unbounded_deadline): (Principal, u64) =
+        Call::unbounded_wait(this, "caller_and_deadline")
+            .await
+            .expect("caller_and_deadline replies")
+            .candid_tuple()
+            .expect("a principal and a u64");
+    (
+        from_callee,
+        VALUE.get(),
+        caller,
+        bounded_deadline,
+        unbounded_deadline,
+        api::call_context_instruction_counter(),
+        api::instruction_counter(),
+    )
+}
+
+fn spin(rounds: u64) {
+    let mut x = 1u64;
+    for i in 0..rounds {
+        x = core::hint::black_box(x.wrapping_mul(6364136223846793005).wrapping_add(i));
+    }
+}
+
+/// Spins `rounds` and counts the message in the heap value.
+#[update]
+fn spin_and_count(rounds: u64) {
+    spin(rounds);
+    VALUE.set(VALUE.get() + 1);
+}
+
+/// Spins `rounds` in each of `2 * calls + 1` messages: this one, `calls`
+/// self-calls to `spin_and_count` and the callback after each. Each
+/// message counts itself in the heap value.
+#[update]
+async fn spin_across_messages(calls: u32, rounds: u64) -> u64 {
+    let this = api::canister_self();
+    for _ in 0..calls {
+        spin_and_count(rounds);
+        Call::unbounded_wait(this, "spin_and_count")
+            .with_arg(rounds)
+            .await
+            .expect("spin_and_count replies");
+    }
+    spin_and_count(rounds);
+    VALUE.get()
+}
+
+/// Sets the heap value, then self-calls `mutate_then_trap`. Replies with
+/// the reject the await got and the heap value after it.
+#[update]
+async fn call_trapping_method(
+    value: u64,
+    stable: Vec<u8>,
+    certified: Vec<u8>,
+) -> (u32, String, u64) {
+    VALUE.set(value);
+    let result = Call::unbounded_wait(api::canister_self(), "mutate_then_trap")
+        .with_args(&(value + 1, stable, certified))
+        .await;
+    match result {
+        Ok(_) => api::trap("mutate_then_trap replied"),
+        Err(CallFailed::CallRejected(rejected)) => (
+            rejected.raw_reject_code(),
+            rejected.reject_message().to_string(),
+            VALUE.get(),
+        ),
+        Err(other) => api::trap(format!("unexpected call failure: {other}")),
+    }
+}
+
+/// Sets the heap value and writes stable memory, self-calls
+/// `add_to_value(1)`, then in the callback changes both again and traps.
+#[update]
+async fn trap_after_self_call(value: u64, before: Vec<u8>, after: Vec<u8>) {
+    VALUE.set(value);
+    ensure_stable(UPGRADE_SLOT_END + before.len().max(after.len()) as u64);
+    api::stable_write(UPGRADE_SLOT_END, &before);
+    Call::unbounded_wait(api::canister_self(), "add_to_value")
+        .with_arg(1u64)
+        .await
+        .expect("add_to_value replies");
+    VALUE.set(value + 1000);
+    api::stable_write(UPGRADE_SLOT_END, &after);
+    api::trap("callback trapped on purpose");
+}
+
+/// Calls `method` on `callee`; replies with the reject code and message.
+#[update]
+async fn call_other(callee: Principal, method: String) -> (u32, String) {
+    match Call::unbounded_wait(callee, &method).await {
+        Ok(_) => (0, String::new()),
+        Err(CallFailed::CallRejected(rejected)) => (
+            rejected.raw_reject_code(),
+            rejected.reject_message().to_string(),
+        ),
+        Err(other) => api::trap(format!("unexpected call failure: {other}")),
+    }
+}
+
+/// Replies at once and leaves a one-way self-call to `add_to_value(n)`
+/// behind: no callback waits for it.
+#[update]
+fn add_later(n: u64) {
+    Call::unbounded_wait(api::canister_self(), "add_to_value")
+        .with_arg(n)
+        .oneway()
+        .expect("the call is queued");
+}
+
+/// Awaits self-calls one after the other, forever: the host must give up,
+/// not hang.
+#[update]
+async fn call_self_forever() {
+    loop {
+        Call::unbounded_wait(api::canister_self(), "add_to_value")
+            .with_arg(1u64)
+            .await
+            .expect("add_to_value replies");
+    }
+}
+
+/// Queries may not call: the host traps in `call_new`.
+#[query]
+async fn call_from_query() -> u64 {
+    Call::unbounded_wait(api::canister_self(), "get_value")
+        .await
+        .expect("refused")
+        .candid()
+        .expect("a u64")
 }

@@ -10,5 +10,6 @@ mod instructions;
 mod link;
 mod queries;
 mod rollback;
+mod self_calls;
 mod sizes;
 mod upgrade;

@@ -230,3 +230,59 @@ fn canister_init_cannot_call() {
         other => panic!("expected a trap, got {other:?}"),
     }
 }
+
+/// The host's side of a call without ic-cdk: callbacks are table entries
+/// called with their `env`, a trapping reply callback is undone, then the
+/// cleanup callback runs and is kept, and the caller gets the trap.
+#[test]
+fn cleanup_runs_after_a_trapping_callback_and_is_kept() {
+    let wasm = wat::parse_str(
+        r#"(module
+          (import "ic0" "call_new"
+            (func $call_new (param i32 i32 i32 i32 i32 i32 i32 i32)))
+          (import "ic0" "call_on_cleanup" (func $on_cleanup (param i32 i32)))
+          (import "ic0" "call_perform" (func $perform (result i32)))
+          (import "ic0" "canister_self_size" (func $self_size (result i32)))
+          (import "ic0" "canister_self_copy" (func $self_copy (param i32 i32 i32)))
+          (import "ic0" "msg_reply_data_append" (func $append (param i32 i32)))
+          (import "ic0" "msg_reply" (func $reply))
+          (import "ic0" "trap" (func $trap (param i32 i32)))
+          (memory 1)
+          (table 3 funcref)
+          (elem (i32.const 1) $reply_callback $cleanup_callback)
+          (data (i32.const 100) "ping")
+          ;; Decimal digits, one per message that ran and was kept.
+          (global $log (mut i32) (i32.const 0))
+          (func $record (param $digit i32)
+            (global.set $log
+              (i32.add (i32.mul (global.get $log) (i32.const 10)) (local.get $digit))))
+          (func (export "canister_update start")
+            (call $record (i32.const 1))
+            (call $self_copy (i32.const 0) (i32.const 0) (call $self_size))
+            (call $call_new (i32.const 0) (call $self_size) (i32.const 100) (i32.const 4)
+                            (i32.const 1) (i32.const 7) (i32.const 1) (i32.const 8))
+            (call $on_cleanup (i32.const 2) (i32.const 9))
+            (drop (call $perform)))
+          (func (export "canister_update ping")
+            (call $record (i32.const 2))
+            (call $reply))
+          (func $reply_callback (param $env i32)
+            (call $record (local.get $env))
+            (call $trap (i32.const 0) (i32.const 0)))
+          (func $cleanup_callback (param $env i32)
+            (call $record (local.get $env)))
+          (func (export "canister_query log")
+            (i32.store (i32.const 200) (global.get $log))
+            (call $append (i32.const 200) (i32.const 4))
+            (call $reply)))"#,
+    )
+    .unwrap();
+    let mut host = Host::new();
+    host.install(&wasm_host::compile(&wasm).unwrap(), &[], admin())
+        .unwrap();
+    let err = host.update("start", &[], admin()).unwrap_err();
+    assert!(matches!(err, CallError::Trapped { .. }), "{err:?}");
+    let log = host.query("log", &[], admin()).unwrap().bytes;
+    // start (1), ping (2), the reply callback (7) undone, cleanup (9).
+    assert_eq!(log, 129u32.to_le_bytes());
+}

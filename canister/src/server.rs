@@ -21,9 +21,9 @@ use crate::import::{self, Imported, SavedForm};
 use crate::lookup::{certified_encoding, fallback, resolve};
 use crate::phases::timed;
 use crate::store::layout::{self, Contents};
-use crate::store::{BatchId, Records, Stores};
+use crate::store::{BatchId, ChunkTable, Records, Stores};
 use crate::types::*;
-use crate::upload::{self, Applied, to_u64};
+use crate::upload::{self, Applied, Prehashed, to_u64};
 
 pub mod governance;
 mod snapshot;
@@ -249,13 +249,36 @@ impl<M: Memory> AssetServer<M> {
         now: u64,
         args: CommitBatchArguments,
     ) -> Result<()> {
-        access::require(&self.stores.permissions, caller, Permission::Commit)?;
+        self.commit_batch_prehashed(caller, now, args, Prehashed::default())
+    }
+
+    /// `commit_batch` with some bodies' chunks hashed beforehand (see
+    /// `upload::BodyHashing`).
+    pub fn commit_batch_prehashed(
+        &mut self,
+        caller: Caller,
+        now: u64,
+        args: CommitBatchArguments,
+        prehashed: Prehashed,
+    ) -> Result<()> {
+        self.require_commit(caller)?;
         let batch_id = to_u64(&args.batch_id)?;
         upload::require_not_proposed(&self.stores, batch_id)?;
         upload::touch_batch(&mut self.stores, batch_id, now)?;
         upload::check_commit_limits(&self.stores, &args.operations)?;
-        self.commit(Some(batch_id), args.operations, now)?;
+        self.commit_prehashed(Some(batch_id), args.operations, now, prehashed)?;
         upload::delete_batch(&mut self.stores, batch_id)
+    }
+
+    /// Whether `caller` may commit (checked before hashing what it asks to
+    /// commit, and again by the commit).
+    pub fn require_commit(&self, caller: Caller) -> Result<()> {
+        access::require(&self.stores.permissions, caller, Permission::Commit)
+    }
+
+    /// The stored chunks, for hashing ahead of a commit.
+    pub fn chunks(&self) -> &ChunkTable<M> {
+        &self.stores.chunks
     }
 
     /// One commit operation outside any batch (`create_asset`, `clear`, ...).
@@ -311,7 +334,19 @@ impl<M: Memory> AssetServer<M> {
         operations: Vec<BatchOperationKind>,
         now: u64,
     ) -> Result<()> {
-        let steps = timed("plan", || upload::plan(&self.stores, batch, operations))?;
+        self.commit_prehashed(batch, operations, now, Prehashed::default())
+    }
+
+    fn commit_prehashed(
+        &mut self,
+        batch: Option<BatchId>,
+        operations: Vec<BatchOperationKind>,
+        now: u64,
+        prehashed: Prehashed,
+    ) -> Result<()> {
+        let steps = timed("plan", || {
+            upload::plan_prehashed(&self.stores, batch, operations, prehashed)
+        })?;
         match timed("apply", || {
             upload::apply(&mut self.stores, batch, steps, now)
         }) {

@@ -7,7 +7,7 @@ mod support;
 use asset_server::access::Caller;
 use asset_server::error::AssetError;
 use asset_server::types::*;
-use asset_server::upload::{BATCH_EXPIRY_NS, MAX_CHUNK_SIZE};
+use asset_server::upload::{BATCH_EXPIRY_NS, BodyHashing, MAX_CHUNK_SIZE};
 use serde_bytes::ByteBuf;
 use support::*;
 
@@ -738,5 +738,121 @@ fn a_deploy_split_into_commits_under_batch_0_applies_as_ic_asset_sends_it() {
                 set_content("/stale.txt", vec![first], None, None),
             ],
         )
+    });
+}
+
+/// A commit whose bodies are hashed ahead, a chunk per message (as
+/// `commit_batch` does over several messages when one cannot hash them
+/// all), certifies exactly what a commit hashing them at once does.
+#[test]
+fn bodies_hashed_ahead_a_chunk_at_a_time_commit_as_if_hashed_at_once() {
+    let bodies: [(&str, Vec<u8>, usize); 3] = [
+        ("/big.bin", (0..50_000u32).map(|i| (i * 31 % 251) as u8).collect(), 7_000),
+        ("/one.txt", b"a single chunk".to_vec(), 1_000),
+        ("/two.txt", (0..3_000u32).map(|i| (i % 7) as u8).collect(), 2_000),
+    ];
+    let mut roots = Vec::new();
+    for ahead in [false, true] {
+        let mut h = site();
+        let batch = new_batch(&mut h);
+        let mut operations = Vec::new();
+        for (key, body, size) in &bodies {
+            let ids = body.chunks(*size).map(|c| chunk(&mut h, batch, c)).collect();
+            operations.push(create_asset(key));
+            operations.push(set_content(key, ids, None, Some(sha256(body).to_vec())));
+        }
+        let args = CommitBatchArguments {
+            batch_id: nat(batch),
+            operations,
+        };
+        let admin = h.admin();
+        let result = if ahead {
+            let mut hashing = BodyHashing::new(&args.operations);
+            let mut calls = 0;
+            while !hashing.advance(h.server.chunks(), || false) {
+                calls += 1;
+            }
+            // One chunk per call: 8 + 1 + 2 chunks, the last call finishing.
+            assert_eq!(calls, 10);
+            let prehashed = hashing.finish();
+            h.write(admin, |s, c, now| s.commit_batch_prehashed(c, now, args, prehashed))
+        } else {
+            h.write(admin, |s, c, now| s.commit_batch(c, now, args))
+        };
+        result.unwrap();
+        for (key, body, size) in &bodies {
+            assert!(h.get_verified(key).body == *body, "{key} (v1)");
+            // Under v2 a body of several chunks starts with its first.
+            let request = asset_testkit::GatewayRequest::get(key).with_header("host", GATEWAY_HOST);
+            let first = h.get_verified_v2(&request).body;
+            assert!(first[..] == body[..body.len().min(*size)], "{key} (v2)");
+        }
+        roots.push(h.server.certified_root());
+    }
+    assert_eq!(roots[0], roots[1]);
+}
+
+/// Hashing ahead changes nothing: if the batch goes while it runs, the
+/// commit is refused as any commit of a deleted batch, and hashes computed
+/// for other chunk ids than the commit names are not used.
+#[test]
+fn a_batch_deleted_while_its_bodies_are_hashed_fails_the_commit_cleanly() {
+    let mut h = site();
+    let batch = new_batch(&mut h);
+    let body = b"0123456789abcdef".repeat(100);
+    let ids: Vec<u64> = body.chunks(400).map(|c| chunk(&mut h, batch, c)).collect();
+    let operations = vec![
+        create_asset("/x.txt"),
+        set_content("/x.txt", ids.clone(), None, Some(sha256(&body).to_vec())),
+    ];
+    let mut hashing = BodyHashing::new(&operations);
+    assert!(hashing.advance(h.server.chunks(), || true));
+    let prehashed = hashing.finish();
+    // The same operation with its chunks named in another order: the
+    // hashes made for the first order must not be taken for it.
+    let mut reordered = ids.clone();
+    reordered.swap(0, 1);
+    let mut swapped_body = body[400..800].to_vec();
+    swapped_body.extend_from_slice(&body[..400]);
+    swapped_body.extend_from_slice(&body[800..]);
+    let admin = h.admin();
+    let args = CommitBatchArguments {
+        batch_id: nat(batch),
+        operations: vec![
+            create_asset("/x.txt"),
+            set_content("/x.txt", reordered, None, Some(sha256(&swapped_body).to_vec())),
+        ],
+    };
+    h.write(admin, |s, c, now| s.commit_batch_prehashed(c, now, args, prehashed))
+        .unwrap();
+    assert!(h.get_verified("/x.txt").body == swapped_body);
+
+    let batch = new_batch(&mut h);
+    let ids: Vec<u64> = body.chunks(400).map(|c| chunk(&mut h, batch, c)).collect();
+    let operations = vec![
+        create_asset("/y.txt"),
+        set_content("/y.txt", ids, None, Some(sha256(&body).to_vec())),
+    ];
+    let mut hashing = BodyHashing::new(&operations);
+    assert!(!hashing.advance(h.server.chunks(), || false));
+    h.write(admin, |s, c, _| {
+        s.delete_batch(c, DeleteBatchArguments { batch_id: nat(batch) })
+    })
+    .unwrap();
+    while !hashing.advance(h.server.chunks(), || true) {}
+    let prehashed = hashing.finish();
+    let expected = format!("batch {batch} not found");
+    refused(&mut h, admin, &expected, |h, caller| {
+        h.write(caller, |s, c, now| {
+            s.commit_batch_prehashed(
+                c,
+                now,
+                CommitBatchArguments {
+                    batch_id: nat(batch),
+                    operations,
+                },
+                prehashed,
+            )
+        })
     });
 }

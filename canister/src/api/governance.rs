@@ -3,7 +3,8 @@
 
 use serde_bytes::ByteBuf;
 
-use super::{with_server, write};
+use super::hashing::hash_bodies;
+use super::{caller, read, with_server, write, write_as};
 use crate::server::governance as validate;
 use crate::types::*;
 
@@ -18,8 +19,16 @@ fn compute_evidence(args: ComputeEvidenceArguments) -> Option<ByteBuf> {
 }
 
 #[ic_cdk::update]
-fn commit_proposed_batch(args: CommitProposedBatchArguments) {
-    write(|server, caller, now| server.commit_proposed_batch(caller, now, args))
+async fn commit_proposed_batch(args: CommitProposedBatchArguments) {
+    let caller = caller();
+    let operations = read(|server| {
+        server.require_commit(caller)?;
+        server.operations_proposed(&args)
+    });
+    let prehashed = hash_bodies(&operations).await;
+    write_as(caller, |server, caller, now| {
+        server.commit_proposed_batch_prehashed(caller, now, args, prehashed)
+    })
 }
 
 #[ic_cdk::update]

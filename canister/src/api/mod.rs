@@ -3,6 +3,7 @@
 //! may change assets goes through `write`, which certifies the new root.
 
 mod governance;
+mod hashing;
 mod lifecycle;
 mod permissions;
 mod reads;
@@ -49,9 +50,17 @@ fn caller() -> Caller {
 /// Runs a change as the caller; on success certifies the (possibly new)
 /// root, on error traps, which rolls the whole call back.
 fn write<T>(f: impl FnOnce(&mut AssetServer<DefaultMemoryImpl>, Caller, u64) -> Result<T>) -> T {
+    write_as(caller(), f)
+}
+
+/// `write` for a caller read before the message that makes the change (a
+/// call continued across messages).
+fn write_as<T>(
+    caller: Caller,
+    f: impl FnOnce(&mut AssetServer<DefaultMemoryImpl>, Caller, u64) -> Result<T>,
+) -> T {
     #[cfg(feature = "phases")]
     crate::phases::start(|| ic_cdk::api::performance_counter(0));
-    let caller = caller();
     let now = ic_cdk::api::time();
     with_server(|server| match f(server, caller, now) {
         Ok(value) => {

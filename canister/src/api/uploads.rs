@@ -1,6 +1,7 @@
 //! Batches, chunks, commits and the single-call changes.
 
-use super::write;
+use super::hashing::hash_bodies;
+use super::{caller, read, write, write_as};
 use crate::types::*;
 
 #[ic_cdk::update]
@@ -19,8 +20,13 @@ fn create_chunks(args: CreateChunksArguments) -> CreateChunksResponse {
 }
 
 #[ic_cdk::update]
-fn commit_batch(args: CommitBatchArguments) {
-    write(|server, caller, now| server.commit_batch(caller, now, args))
+async fn commit_batch(args: CommitBatchArguments) {
+    let caller = caller();
+    read(|server| server.require_commit(caller));
+    let prehashed = hash_bodies(&args.operations).await;
+    write_as(caller, |server, caller, now| {
+        server.commit_batch_prehashed(caller, now, args, prehashed)
+    })
 }
 
 #[ic_cdk::update]

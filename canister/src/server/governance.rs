@@ -13,7 +13,7 @@ use crate::access::{self, Caller};
 use crate::error::{AssetError, Result};
 use crate::store::Configuration;
 use crate::types::*;
-use crate::upload::{self, to_u64};
+use crate::upload::{self, Prehashed, to_u64};
 
 impl<M: Memory> AssetServer<M> {
     pub fn propose_commit_batch(
@@ -48,12 +48,34 @@ impl<M: Memory> AssetServer<M> {
         now: u64,
         args: CommitProposedBatchArguments,
     ) -> Result<()> {
+        self.commit_proposed_batch_prehashed(caller, now, args, Prehashed::default())
+    }
+
+    /// `commit_proposed_batch` with some bodies' chunks hashed beforehand
+    /// (see `upload::BodyHashing`).
+    pub fn commit_proposed_batch_prehashed(
+        &mut self,
+        caller: Caller,
+        now: u64,
+        args: CommitProposedBatchArguments,
+        prehashed: Prehashed,
+    ) -> Result<()> {
         access::require(&self.stores.permissions, caller, Permission::Commit)?;
         let batch_id = upload::check_evidence(&self.stores, &args)?;
         let operations = upload::proposed_operations(&self.stores, batch_id);
         upload::check_commit_limits(&self.stores, &operations)?;
-        self.commit(Some(batch_id), operations, now)?;
+        self.commit_prehashed(Some(batch_id), operations, now, prehashed)?;
         upload::delete_batch(&mut self.stores, batch_id)
+    }
+
+    /// The operations `commit_proposed_batch(args)` would apply, if the
+    /// evidence is right: what to hash ahead of it.
+    pub fn operations_proposed(
+        &self,
+        args: &CommitProposedBatchArguments,
+    ) -> Result<Vec<BatchOperationKind>> {
+        let batch_id = upload::check_evidence(&self.stores, args)?;
+        Ok(upload::proposed_operations(&self.stores, batch_id))
     }
 
     pub fn validate_commit_proposed_batch(

@@ -9,6 +9,7 @@ use ic_stable_structures::Memory;
 use sha2::{Digest, Sha256};
 
 use super::batches::chunk_owner;
+use super::prehash::Prehashed;
 use super::to_u64;
 use crate::error::{AssetError, Result};
 use crate::store::{AssetRecord, BatchId, ChunkId, EncodingRecord, Stores, chunk_entry};
@@ -69,6 +70,17 @@ pub fn plan<M: Memory>(
     batch: Option<BatchId>,
     operations: Vec<BatchOperationKind>,
 ) -> Result<Vec<Step>> {
+    plan_prehashed(stores, batch, operations, Prehashed::default())
+}
+
+/// `plan`, with the uploaded chunks of some bodies already hashed (by
+/// `BodyHashing`, over earlier messages): those are checked but not read.
+pub fn plan_prehashed<M: Memory>(
+    stores: &Stores<M>,
+    batch: Option<BatchId>,
+    operations: Vec<BatchOperationKind>,
+    mut prehashed: Prehashed,
+) -> Result<Vec<Step>> {
     let mut overlay = Overlay {
         stores,
         cleared: false,
@@ -77,7 +89,8 @@ pub fn plan<M: Memory>(
     };
     operations
         .into_iter()
-        .map(|operation| plan_one(&mut overlay, batch, operation))
+        .enumerate()
+        .map(|(index, operation)| plan_one(&mut overlay, batch, operation, index, &mut prehashed))
         .collect()
 }
 
@@ -85,6 +98,8 @@ fn plan_one<M: Memory>(
     overlay: &mut Overlay<'_, M>,
     batch: Option<BatchId>,
     operation: BatchOperationKind,
+    index: usize,
+    prehashed: &mut Prehashed,
 ) -> Result<Step> {
     match operation {
         BatchOperationKind::CreateAsset(args) => {
@@ -104,18 +119,21 @@ fn plan_one<M: Memory>(
                 return Err(AssetError::EmptyContent { key: args.key });
             }
             let mut chunks = Vec::with_capacity(args.chunk_ids.len());
-            let mut hasher = Sha256::new();
-            let mut length = 0u64;
-            // v2 certifies each chunk of a body of several chunks on its own.
-            let pieces = args.chunk_ids.len() + usize::from(args.last_chunk.is_some());
-            let mut chunk_table = Vec::new();
-            let mut hash_piece = |bytes: &[u8]| {
-                if pieces > 1 {
-                    chunk_table.extend_from_slice(&chunk_entry(bytes));
-                }
+            let ids = args
+                .chunk_ids
+                .iter()
+                .map(to_u64)
+                .collect::<Result<Vec<ChunkId>>>()?;
+            // v2 certifies each chunk of a body of several chunks on its
+            // own; a body of one piece needs no table.
+            let several = ids.len() + usize::from(args.last_chunk.is_some()) > 1;
+            let hashed = prehashed.take(index, &ids);
+            let read_chunks = hashed.is_none();
+            let (mut hasher, mut chunk_table, mut length) = match hashed {
+                Some(h) => (h.hasher, h.chunk_table, h.length),
+                None => (Sha256::new(), Vec::new(), 0u64),
             };
-            for id in &args.chunk_ids {
-                let id = to_u64(id)?;
+            for id in ids {
                 let owned = batch.and_then(|b| chunk_owner(overlay.stores, b, id));
                 if owned.is_none() {
                     return Err(AssetError::ChunkNotInBatch {
@@ -126,20 +144,26 @@ fn plan_one<M: Memory>(
                 if !overlay.used_chunks.insert(id) {
                     return Err(AssetError::ChunkUsedTwice(id));
                 }
-                let bytes = overlay
-                    .stores
-                    .chunks
-                    .get(&id)
-                    .expect("a batch's chunks are stored");
-                hasher.update(&bytes);
-                hash_piece(&bytes);
-                length += bytes.len() as u64;
+                if read_chunks {
+                    let bytes = overlay
+                        .stores
+                        .chunks
+                        .get(&id)
+                        .expect("a batch's chunks are stored");
+                    hasher.update(&bytes);
+                    if several {
+                        chunk_table.extend_from_slice(&chunk_entry(&bytes));
+                    }
+                    length += bytes.len() as u64;
+                }
                 chunks.push(id);
             }
             let last_chunk = args.last_chunk.map(|b| b.into_vec());
             if let Some(bytes) = &last_chunk {
                 hasher.update(bytes);
-                hash_piece(bytes);
+                if several {
+                    chunk_table.extend_from_slice(&chunk_entry(bytes));
+                }
                 length += bytes.len() as u64;
             }
             let computed: [u8; 32] = hasher.finalize().into();

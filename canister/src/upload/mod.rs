@@ -6,6 +6,7 @@ mod batches;
 mod commit;
 mod evidence;
 mod limits;
+mod prehash;
 mod proposal;
 mod resumable_sha256;
 
@@ -13,9 +14,10 @@ pub use batches::{
     BATCH_EXPIRY_NS, MAX_CHUNK_SIZE, UNBATCHED, chunk_owner, create_batch, create_chunks,
     delete_batch, touch_batch,
 };
-pub use commit::{Applied, apply, plan};
+pub use commit::{Applied, apply, plan, plan_prehashed};
 pub use evidence::{DEFAULT_MAX_ITERATIONS, EvidenceProgress};
 pub use limits::check_commit as check_commit_limits;
+pub use prehash::{BodyHashing, Prehashed};
 pub use proposal::{
     check_evidence, compute_evidence, propose, proposed_operations, require_not_proposed,
 };

@@ -25,6 +25,10 @@ pub const ALL: &[(&str, Scenario)] = &[
         serving::ten_mib_file_streams_and_the_joined_body_verifies,
     ),
     (
+        "a_body_too_large_to_hash_in_one_message_commits_over_several",
+        serving::a_body_too_large_to_hash_in_one_message_commits_over_several,
+    ),
+    (
         "raw_domains_are_refused_and_other_hosts_served",
         serving::raw_domains_are_refused_and_other_hosts_served,
     ),

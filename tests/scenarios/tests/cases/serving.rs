@@ -89,3 +89,49 @@ pub fn raw_domains_are_refused_and_other_hosts_served(wasm: &[u8]) {
             .unwrap_or_else(|e| panic!("{host}: {e}"));
     }
 }
+
+/// A body whose hashing does not fit one message's instructions still
+/// commits, whole and at once: `commit_batch` hashes until a message has
+/// spent its share, continues in a new message through a call to itself,
+/// and commits in the last. On the host the update limit is lowered to
+/// 15 B, which 110 MiB (about 18 B instructions of hashing) does not fit;
+/// elsewhere the IC's own limit stays and the file may fit one message.
+pub fn a_body_too_large_to_hash_in_one_message_commits_over_several(wasm: &[u8]) {
+    let mut client = AssetClient::install(select_backend(), wasm.to_vec());
+    let admin = client.controller();
+    let limit = 15_000_000_000;
+    let lowered = client.backend.set_instruction_limits(scenarios::backend::InstructionLimits {
+        update: limit,
+        ..Default::default()
+    });
+    let body = large_body(110 * 1024 * 1024);
+    let file = site_file("/film.bin", "application/octet-stream", body.clone());
+    let report = client
+        .upload(admin, &[file], 1_900_000)
+        .expect("the commit continues across messages and succeeds");
+    let continued = client
+        .backend
+        .take_debug_log()
+        .iter()
+        .filter(|line| line.contains("continuing in the next message"))
+        .count();
+    if lowered {
+        assert!(
+            continued >= 1,
+            "the hashing went on in another message ({continued} continuations logged)"
+        );
+        assert!(
+            report.commit_instructions > limit,
+            "the commit as a whole spent more than one message may ({} instructions)",
+            report.commit_instructions
+        );
+    }
+    let (joined, answers) = client.fetch_ranges_v2("/film.bin");
+    assert!(joined == body, "the body read back through 206 answers differs");
+    assert_eq!(answers, body.len().div_ceil(1_900_000));
+    assert!(client.fetch_verified("/film.bin").body == body, "v1 streaming");
+    println!(
+        "  measured: commit of 110 MiB: {} instructions, {continued} continuations",
+        report.commit_instructions
+    );
+}

@@ -25,6 +25,14 @@ pub struct UploadReport {
     pub commit_instructions: u64,
 }
 
+/// What a `sync_new` took: the `create_chunks` calls, and the instructions
+/// of each staged `commit_batch`.
+#[derive(Debug, Default, Clone)]
+pub struct SyncReport {
+    pub chunk_calls: usize,
+    pub commits: Vec<u64>,
+}
+
 pub struct AssetClient {
     pub backend: Box<dyn Backend>,
     pub wasm: Vec<u8>,
@@ -169,6 +177,98 @@ impl AssetClient {
                 },
             )?
             .unwrap_or_default();
+        Ok(report)
+    }
+
+    /// Uploads `files`, all new keys of at most one chunk each, with the
+    /// calls `ic-asset` 0.29 makes for small files: their bodies packed
+    /// into `create_chunks` calls of at most 1.9 MB, the last 950 KB of
+    /// them carried in the commit itself (`last_chunk`), the operations
+    /// committed in stages of 500 under batch 0, then the batch committed
+    /// empty (which deletes it). No `list` first: the keys are new.
+    pub fn sync_new(&mut self, caller: Principal, files: &[SiteFile]) -> Result<SyncReport, String> {
+        const MAX_CALL_BYTES: usize = 1_900_000;
+        const INLINE_BYTES: usize = MAX_CALL_BYTES / 2;
+        const OPERATIONS_PER_COMMIT: usize = 500;
+        let batch_id = self.create_batch(caller)?;
+        let mut report = SyncReport::default();
+        // The files whose bodies go in the commit: the last ones, up to
+        // INLINE_BYTES in all.
+        let mut inline_from = files.len();
+        let mut inline_bytes = 0;
+        while inline_from > 0 && inline_bytes + files[inline_from - 1].body.len() <= INLINE_BYTES {
+            inline_from -= 1;
+            inline_bytes += files[inline_from].body.len();
+        }
+        let mut chunk_ids: Vec<Option<Nat>> = vec![None; files.len()];
+        let mut start = 0;
+        while start < inline_from {
+            let mut end = start;
+            let mut bytes = 0;
+            while end < inline_from && bytes + files[end].body.len() <= MAX_CALL_BYTES {
+                bytes += files[end].body.len();
+                end += 1;
+            }
+            if end == start {
+                return Err(format!("{} is larger than one call", files[start].key));
+            }
+            let args = CreateChunksArguments {
+                batch_id: batch_id.clone(),
+                content: files[start..end]
+                    .iter()
+                    .map(|file| ByteBuf::from(file.body.clone()))
+                    .collect(),
+            };
+            let ((response,), _): ((CreateChunksResponse,), _) =
+                self.update(caller, "create_chunks", (args,))?;
+            if response.chunk_ids.len() != end - start {
+                return Err("create_chunks returned another number of ids".into());
+            }
+            for (slot, id) in chunk_ids[start..end].iter_mut().zip(response.chunk_ids) {
+                *slot = Some(id);
+            }
+            report.chunk_calls += 1;
+            start = end;
+        }
+        let mut operations = Vec::new();
+        for (file, id) in files.iter().zip(chunk_ids) {
+            operations.push(BatchOperationKind::CreateAsset(CreateAssetArguments {
+                key: file.key.clone(),
+                content_type: file.content_type.clone(),
+                max_age: None,
+                headers: None,
+                enable_aliasing: None,
+                allow_raw_access: None,
+            }));
+            operations.push(BatchOperationKind::SetAssetContent(
+                SetAssetContentArguments {
+                    key: file.key.clone(),
+                    content_encoding: "identity".into(),
+                    last_chunk: id.is_none().then(|| ByteBuf::from(file.body.clone())),
+                    chunk_ids: id.into_iter().collect(),
+                    sha256: Some(ByteBuf::from(Sha256::digest(&file.body).to_vec())),
+                },
+            ));
+        }
+        let mut staged = operations.into_iter().peekable();
+        while staged.peek().is_some() {
+            let stage: Vec<_> = staged.by_ref().take(OPERATIONS_PER_COMMIT).collect();
+            let instructions = self.commit_batch(
+                caller,
+                CommitBatchArguments {
+                    batch_id: Nat::from(0u8),
+                    operations: stage,
+                },
+            )?;
+            report.commits.push(instructions.unwrap_or_default());
+        }
+        self.commit_batch(
+            caller,
+            CommitBatchArguments {
+                batch_id,
+                operations: Vec::new(),
+            },
+        )?;
         Ok(report)
     }
 

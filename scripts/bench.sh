@@ -2,6 +2,14 @@
 # Instruction counts per call: asset_server against DFINITY's asset canister
 # (ic-certified-assets 0.3.0) doing the same work, both run by the
 # in-process host. Prints a markdown table.
+#
+# Long runs (issue 10), each printing its own table:
+#   --long-run [N]  N pages of 1 KiB (100,000 by default) synced as ic-asset
+#                   does, served and verified as they grow, then upgraded
+#                   (about 10 minutes);
+#   --huge [FILES]  FILES files of 1 GiB (5 by default: 5 GiB in stable
+#                   memory), committed over several messages, read back and
+#                   verified, then upgraded (about 15 minutes, 7 GB of RAM).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

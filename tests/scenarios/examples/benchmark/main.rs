@@ -6,6 +6,7 @@
 //! Run with `scripts/bench.sh` (it builds both wasms first, and our wasm a
 //! second time with the `phases` feature for the breakdown).
 
+mod huge;
 mod scale;
 
 use asset_testkit::GatewayRequest;
@@ -278,6 +279,12 @@ fn main() {
             .and_then(|n| n.parse().ok())
             .unwrap_or(100_000);
         scale::long_run(wasm("asset_server.wasm"), total);
+        return;
+    }
+    // --huge [FILES]: issue 10's size walls (files of 1 GiB, 5 by default).
+    if let Some(at) = args.iter().position(|a| a == "--huge") {
+        let files = args.get(at + 1).and_then(|n| n.parse().ok()).unwrap_or(5);
+        huge::huge_run(wasm("asset_server.wasm"), files);
         return;
     }
     // --phases-only: just the breakdown (while working on a phase).

@@ -220,6 +220,43 @@ impl LazyTree {
         self.root.borrow_mut().hash()
     }
 
+    /// Appends the CBOR of `witness_all` over one-label paths of the top
+    /// level (each label, or the proof of its absence), written as the
+    /// forks are walked: no `Witness` is built. A page view's v1 witness
+    /// is this, and building the tree cost an allocation per level.
+    pub fn write_top_witness(&self, labels: &[&[u8]], out: &mut Vec<u8>) {
+        let mut root = self.root.borrow_mut();
+        root.hash();
+        if root.children.is_empty() {
+            Witness::Empty.write_cbor(out);
+            return;
+        }
+        // What each revealed child shows: its node (a label found) wins
+        // over its node pruned (a neighbour of an absent label).
+        let mut reveals: Vec<(usize, bool)> = Vec::with_capacity(2 * labels.len());
+        for label in labels {
+            match root.find(label) {
+                Ok(i) => reveals.push((i, true)),
+                Err(i) => {
+                    if i > 0 {
+                        reveals.push((i - 1, false));
+                    }
+                    if i < root.children.len() {
+                        reveals.push((i, false));
+                    }
+                }
+            }
+        }
+        reveals.sort_unstable();
+        reveals.dedup_by(|later, earlier| {
+            later.0 == earlier.0 && {
+                earlier.1 |= later.1;
+                true
+            }
+        });
+        root.write_reveal(&reveals, 0, root.children.len(), 0, out);
+    }
+
     /// Reveals `path`: each label on it, or the proof that it is absent;
     /// everything below its end; everything else pruned.
     pub fn witness(&self, path: &[&[u8]]) -> Witness {
@@ -421,6 +458,39 @@ impl Level {
         }
     }
 
+    /// `reveal_range` written straight as CBOR: `reveals` (sorted, one per
+    /// index) says which children show and whether whole or pruned.
+    fn write_reveal(
+        &self,
+        reveals: &[(usize, bool)],
+        lo: usize,
+        hi: usize,
+        pos: usize,
+        out: &mut Vec<u8>,
+    ) {
+        let first = reveals.partition_point(|&(i, _)| i < lo);
+        let inside = &reveals[first..reveals.partition_point(|&(i, _)| i < hi)];
+        if inside.is_empty() {
+            Witness::Pruned(self.shape[pos]).write_cbor(out);
+            return;
+        }
+        if hi - lo == 1 {
+            let child = &self.children[lo];
+            out.extend_from_slice(&[0x83, 0x02]);
+            write_bytes(&child.label, out);
+            if inside[0].1 {
+                child.node.witness(&[]).write_cbor(out);
+            } else {
+                Witness::Pruned(self.child_node_hash(child)).write_cbor(out);
+            }
+            return;
+        }
+        let mid = lo + (hi - lo) / 2;
+        out.extend_from_slice(&[0x83, 0x01]);
+        self.write_reveal(inside, lo, mid, pos + 1, out);
+        self.write_reveal(inside, mid, hi, pos + 2 * (mid - lo), out);
+    }
+
     /// The hash of `child`'s node (clean tree).
     fn child_node_hash(&self, child: &Child) -> Hash {
         match &child.node {
@@ -557,6 +627,30 @@ mod tests {
         b.root_hash();
         b.insert(&labels(&["x", "1"]));
         assert_eq!(a.root_hash(), b.root_hash());
+    }
+
+    #[test]
+    fn top_witnesses_written_directly_are_the_witness_trees_cbor() {
+        let names: Vec<String> = (0..37).map(|i| format!("/p{:03}", i * 3)).collect();
+        let mut t = LazyTree::default();
+        for (i, name) in names.iter().enumerate() {
+            t.set_leaf(name.as_bytes(), &[i as u8; 32]);
+        }
+        let probes = ["/p000", "/p054", "/p108", "/p001", "/a", "/z", "/p053", "/index.html"];
+        for a in probes {
+            for b in [None, Some("/p054"), Some("/index.html"), Some(a)] {
+                let labels: Vec<&[u8]> = std::iter::once(a).chain(b).map(str::as_bytes).collect();
+                let paths: Vec<&[&[u8]]> = labels.iter().map(std::slice::from_ref).collect();
+                let mut expected = Vec::new();
+                t.witness_all(&paths).write_cbor(&mut expected);
+                let mut written = Vec::new();
+                t.write_top_witness(&labels, &mut written);
+                assert_eq!(written, expected, "{a} {b:?}");
+            }
+        }
+        let mut written = Vec::new();
+        LazyTree::default().write_top_witness(&[b"/a"], &mut written);
+        assert_eq!(written, [0x81, 0x00]);
     }
 
     #[test]

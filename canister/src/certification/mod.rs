@@ -56,10 +56,11 @@ impl CertifiedTree {
 
     /// The CBOR witness (self-describe tagged) of a v1 response to `path`.
     pub fn v1_witness(&self, path: &str) -> Vec<u8> {
-        to_cbor(&Witness::Fork(
-            Box::new(self.v1.witness(path)),
-            Box::new(Witness::Pruned(self.v2.root_hash())),
-        ))
+        let mut cbor = SELF_DESCRIBE_TAG.to_vec();
+        cbor.extend_from_slice(&[0x83, 0x01]);
+        self.v1.write_witness(path, &mut cbor);
+        Witness::Pruned(self.v2.root_hash()).write_cbor(&mut cbor);
+        cbor
     }
 
     /// The CBOR witness of the v2 response certified by `certification` at
@@ -164,6 +165,21 @@ mod tests {
                 to_cbor_value(&as_reference(&witness)),
                 "{len}"
             );
+        }
+    }
+
+    #[test]
+    fn v1_witnesses_are_the_cbor_of_the_witness_tree() {
+        let mut tree = CertifiedTree::default();
+        for (i, path) in ["/a", "/b/c", "/index.html", "/z"].iter().enumerate() {
+            tree.v1.set(path, Some([i as u8; 32]));
+        }
+        for path in ["/a", "/b/c", "/index.html", "/missing", "/0", "/zz"] {
+            let expected = to_cbor(&Witness::Fork(
+                Box::new(tree.v1.witness(path)),
+                Box::new(Witness::Pruned(tree.v2.root_hash())),
+            ));
+            assert_eq!(tree.v1_witness(path), expected, "{path}");
         }
     }
 

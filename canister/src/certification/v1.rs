@@ -65,6 +65,18 @@ impl V1Tree {
         Witness::Labeled(LABEL.to_vec(), Box::new(witness))
     }
 
+    /// Appends the CBOR of `witness(path)`, written without building it.
+    pub fn write_witness(&self, path: &str, out: &mut Vec<u8>) {
+        out.extend_from_slice(&[0x83, 0x02]);
+        super::lazy::write_bytes(LABEL, out);
+        if self.get(path).is_some() {
+            self.paths.write_top_witness(&[path.as_bytes()], out);
+        } else {
+            self.paths
+                .write_top_witness(&[path.as_bytes(), FALLBACK_PATH.as_bytes()], out);
+        }
+    }
+
     /// The whole labeled branch.
     pub fn full_tree(&self) -> Witness {
         Witness::Labeled(LABEL.to_vec(), Box::new(self.paths.full()))

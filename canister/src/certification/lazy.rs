@@ -233,27 +233,29 @@ impl LazyTree {
         }
         // What each revealed child shows: its node (a label found) wins
         // over its node pruned (a neighbour of an absent label).
+        // (A few entries, kept sorted by hand: a generic sort costs the
+        // wasm kilobytes.)
         let mut reveals: Vec<(usize, bool)> = Vec::with_capacity(2 * labels.len());
+        let mut reveal = |i: usize, whole: bool| {
+            let at = reveals.partition_point(|&(j, _)| j < i);
+            match reveals.get_mut(at) {
+                Some(entry) if entry.0 == i => entry.1 |= whole,
+                _ => reveals.insert(at, (i, whole)),
+            }
+        };
         for label in labels {
             match root.find(label) {
-                Ok(i) => reveals.push((i, true)),
+                Ok(i) => reveal(i, true),
                 Err(i) => {
                     if i > 0 {
-                        reveals.push((i - 1, false));
+                        reveal(i - 1, false);
                     }
                     if i < root.children.len() {
-                        reveals.push((i, false));
+                        reveal(i, false);
                     }
                 }
             }
         }
-        reveals.sort_unstable();
-        reveals.dedup_by(|later, earlier| {
-            later.0 == earlier.0 && {
-                earlier.1 |= later.1;
-                true
-            }
-        });
         root.write_reveal(&reveals, 0, root.children.len(), 0, out);
     }
 

@@ -747,9 +747,17 @@ fn a_deploy_split_into_commits_under_batch_0_applies_as_ic_asset_sends_it() {
 #[test]
 fn bodies_hashed_ahead_a_chunk_at_a_time_commit_as_if_hashed_at_once() {
     let bodies: [(&str, Vec<u8>, usize); 3] = [
-        ("/big.bin", (0..50_000u32).map(|i| (i * 31 % 251) as u8).collect(), 7_000),
+        (
+            "/big.bin",
+            (0..50_000u32).map(|i| (i * 31 % 251) as u8).collect(),
+            7_000,
+        ),
         ("/one.txt", b"a single chunk".to_vec(), 1_000),
-        ("/two.txt", (0..3_000u32).map(|i| (i % 7) as u8).collect(), 2_000),
+        (
+            "/two.txt",
+            (0..3_000u32).map(|i| (i % 7) as u8).collect(),
+            2_000,
+        ),
     ];
     let mut roots = Vec::new();
     for ahead in [false, true] {
@@ -757,7 +765,10 @@ fn bodies_hashed_ahead_a_chunk_at_a_time_commit_as_if_hashed_at_once() {
         let batch = new_batch(&mut h);
         let mut operations = Vec::new();
         for (key, body, size) in &bodies {
-            let ids = body.chunks(*size).map(|c| chunk(&mut h, batch, c)).collect();
+            let ids = body
+                .chunks(*size)
+                .map(|c| chunk(&mut h, batch, c))
+                .collect();
             operations.push(create_asset(key));
             operations.push(set_content(key, ids, None, Some(sha256(body).to_vec())));
         }
@@ -775,7 +786,9 @@ fn bodies_hashed_ahead_a_chunk_at_a_time_commit_as_if_hashed_at_once() {
             // One chunk per call: 8 + 1 + 2 chunks, the last call finishing.
             assert_eq!(calls, 10);
             let prehashed = hashing.finish();
-            h.write(admin, |s, c, now| s.commit_batch_prehashed(c, now, args, prehashed))
+            h.write(admin, |s, c, now| {
+                s.commit_batch_prehashed(c, now, args, prehashed)
+            })
         } else {
             h.write(admin, |s, c, now| s.commit_batch(c, now, args))
         };
@@ -820,11 +833,18 @@ fn a_batch_deleted_while_its_bodies_are_hashed_fails_the_commit_cleanly() {
         batch_id: nat(batch),
         operations: vec![
             create_asset("/x.txt"),
-            set_content("/x.txt", reordered, None, Some(sha256(&swapped_body).to_vec())),
+            set_content(
+                "/x.txt",
+                reordered,
+                None,
+                Some(sha256(&swapped_body).to_vec()),
+            ),
         ],
     };
-    h.write(admin, |s, c, now| s.commit_batch_prehashed(c, now, args, prehashed))
-        .unwrap();
+    h.write(admin, |s, c, now| {
+        s.commit_batch_prehashed(c, now, args, prehashed)
+    })
+    .unwrap();
     assert!(h.get_verified("/x.txt").body == swapped_body);
 
     let batch = new_batch(&mut h);
@@ -836,7 +856,12 @@ fn a_batch_deleted_while_its_bodies_are_hashed_fails_the_commit_cleanly() {
     let mut hashing = BodyHashing::new(&operations);
     assert!(!hashing.advance(h.server.chunks(), || false));
     h.write(admin, |s, c, _| {
-        s.delete_batch(c, DeleteBatchArguments { batch_id: nat(batch) })
+        s.delete_batch(
+            c,
+            DeleteBatchArguments {
+                batch_id: nat(batch),
+            },
+        )
     })
     .unwrap();
     while !hashing.advance(h.server.chunks(), || true) {}

@@ -31,10 +31,12 @@ pub(super) async fn hash_bodies(operations: &[BatchOperationKind]) -> Prehashed 
             hashing.chunks_left()
         ));
         // Any method of ours will do: the point is the new message.
-        let yielded = ic_cdk::call::Call::unbounded_wait(ic_cdk::api::canister_self(), "api_version")
-            .await;
+        let yielded =
+            ic_cdk::call::Call::unbounded_wait(ic_cdk::api::canister_self(), "api_version").await;
         if let Err(error) = yielded {
-            ic_cdk::trap(format!("commit_batch could not continue in a new message: {error}"));
+            ic_cdk::trap(format!(
+                "commit_batch could not continue in a new message: {error}"
+            ));
         }
     }
 }

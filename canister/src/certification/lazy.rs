@@ -638,7 +638,16 @@ mod tests {
         for (i, name) in names.iter().enumerate() {
             t.set_leaf(name.as_bytes(), &[i as u8; 32]);
         }
-        let probes = ["/p000", "/p054", "/p108", "/p001", "/a", "/z", "/p053", "/index.html"];
+        let probes = [
+            "/p000",
+            "/p054",
+            "/p108",
+            "/p001",
+            "/a",
+            "/z",
+            "/p053",
+            "/index.html",
+        ];
         for a in probes {
             for b in [None, Some("/p054"), Some("/index.html"), Some(a)] {
                 let labels: Vec<&[u8]> = std::iter::once(a).chain(b).map(str::as_bytes).collect();

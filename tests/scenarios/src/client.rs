@@ -149,24 +149,10 @@ impl AssetClient {
             }
             report.bytes += file.body.len() as u64;
             if !existing.contains(&file.key) {
-                operations.push(BatchOperationKind::CreateAsset(CreateAssetArguments {
-                    key: file.key.clone(),
-                    content_type: file.content_type.clone(),
-                    max_age: None,
-                    headers: None,
-                    enable_aliasing: None,
-                    allow_raw_access: None,
-                }));
+                operations.push(create_asset(file));
             }
-            operations.push(BatchOperationKind::SetAssetContent(
-                SetAssetContentArguments {
-                    key: file.key.clone(),
-                    content_encoding: "identity".into(),
-                    last_chunk: chunk_ids.is_empty().then(ByteBuf::new),
-                    chunk_ids,
-                    sha256: Some(ByteBuf::from(Sha256::digest(&file.body).to_vec())),
-                },
-            ));
+            let last_chunk = chunk_ids.is_empty().then(ByteBuf::new);
+            operations.push(set_content(file, chunk_ids, last_chunk));
         }
         report.commit_instructions = self
             .commit_batch(
@@ -186,7 +172,11 @@ impl AssetClient {
     /// them carried in the commit itself (`last_chunk`), the operations
     /// committed in stages of 500 under batch 0, then the batch committed
     /// empty (which deletes it). No `list` first: the keys are new.
-    pub fn sync_new(&mut self, caller: Principal, files: &[SiteFile]) -> Result<SyncReport, String> {
+    pub fn sync_new(
+        &mut self,
+        caller: Principal,
+        files: &[SiteFile],
+    ) -> Result<SyncReport, String> {
         const MAX_CALL_BYTES: usize = 1_900_000;
         const INLINE_BYTES: usize = MAX_CALL_BYTES / 2;
         const OPERATIONS_PER_COMMIT: usize = 500;
@@ -232,23 +222,9 @@ impl AssetClient {
         }
         let mut operations = Vec::new();
         for (file, id) in files.iter().zip(chunk_ids) {
-            operations.push(BatchOperationKind::CreateAsset(CreateAssetArguments {
-                key: file.key.clone(),
-                content_type: file.content_type.clone(),
-                max_age: None,
-                headers: None,
-                enable_aliasing: None,
-                allow_raw_access: None,
-            }));
-            operations.push(BatchOperationKind::SetAssetContent(
-                SetAssetContentArguments {
-                    key: file.key.clone(),
-                    content_encoding: "identity".into(),
-                    last_chunk: id.is_none().then(|| ByteBuf::from(file.body.clone())),
-                    chunk_ids: id.into_iter().collect(),
-                    sha256: Some(ByteBuf::from(Sha256::digest(&file.body).to_vec())),
-                },
-            ));
+            operations.push(create_asset(file));
+            let last_chunk = id.is_none().then(|| ByteBuf::from(file.body.clone()));
+            operations.push(set_content(file, id.into_iter().collect(), last_chunk));
         }
         let mut staged = operations.into_iter().peekable();
         while staged.peek().is_some() {
@@ -270,6 +246,16 @@ impl AssetClient {
             },
         )?;
         Ok(report)
+    }
+
+    /// How many times a commit went on in another message since the debug
+    /// log was last taken (the canister logs each continuation).
+    pub fn take_continuations(&mut self) -> usize {
+        self.backend
+            .take_debug_log()
+            .iter()
+            .filter(|line| line.contains("continuing in the next message"))
+            .count()
     }
 
     pub fn verifier(&self) -> Verifier {
@@ -446,4 +432,31 @@ pub fn content_range(response: &GatewayResponse) -> (u64, u64, u64) {
         Some((start.parse().ok()?, end.parse().ok()?, total.parse().ok()?))
     };
     parse().unwrap_or_else(|| panic!("malformed content-range {value}"))
+}
+
+/// `CreateAsset` for `file`, with no properties set.
+fn create_asset(file: &SiteFile) -> BatchOperationKind {
+    BatchOperationKind::CreateAsset(CreateAssetArguments {
+        key: file.key.clone(),
+        content_type: file.content_type.clone(),
+        max_age: None,
+        headers: None,
+        enable_aliasing: None,
+        allow_raw_access: None,
+    })
+}
+
+/// `SetAssetContent` of `file`'s body (identity), with its SHA-256.
+fn set_content(
+    file: &SiteFile,
+    chunk_ids: Vec<Nat>,
+    last_chunk: Option<ByteBuf>,
+) -> BatchOperationKind {
+    BatchOperationKind::SetAssetContent(SetAssetContentArguments {
+        key: file.key.clone(),
+        content_encoding: "identity".into(),
+        chunk_ids,
+        last_chunk,
+        sha256: Some(ByteBuf::from(Sha256::digest(&file.body).to_vec())),
+    })
 }

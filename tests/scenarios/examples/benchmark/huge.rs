@@ -81,12 +81,7 @@ pub fn huge_run(wasm: Vec<u8>, files: usize) {
             )
             .unwrap_or_else(|e| panic!("commit of {key}: {e}"))
             .unwrap_or_default();
-        let continued = client
-            .backend
-            .take_debug_log()
-            .iter()
-            .filter(|line| line.contains("continuing in the next message"))
-            .count();
+        let continued = client.take_continuations();
         let answers = read_back(&mut client, &key, file, 0);
         let (heap, stable) = client.backend.memory_bytes().unwrap_or_default();
         println!(

@@ -100,21 +100,18 @@ pub fn a_body_too_large_to_hash_in_one_message_commits_over_several(wasm: &[u8])
     let mut client = AssetClient::install(select_backend(), wasm.to_vec());
     let admin = client.controller();
     let limit = 15_000_000_000;
-    let lowered = client.backend.set_instruction_limits(scenarios::backend::InstructionLimits {
-        update: limit,
-        ..Default::default()
-    });
+    let lowered = client
+        .backend
+        .set_instruction_limits(scenarios::backend::InstructionLimits {
+            update: limit,
+            ..Default::default()
+        });
     let body = large_body(110 * 1024 * 1024);
     let file = site_file("/film.bin", "application/octet-stream", body.clone());
     let report = client
         .upload(admin, &[file], 1_900_000)
         .expect("the commit continues across messages and succeeds");
-    let continued = client
-        .backend
-        .take_debug_log()
-        .iter()
-        .filter(|line| line.contains("continuing in the next message"))
-        .count();
+    let continued = client.take_continuations();
     if lowered {
         assert!(
             continued >= 1,
@@ -127,9 +124,15 @@ pub fn a_body_too_large_to_hash_in_one_message_commits_over_several(wasm: &[u8])
         );
     }
     let (joined, answers) = client.fetch_ranges_v2("/film.bin");
-    assert!(joined == body, "the body read back through 206 answers differs");
+    assert!(
+        joined == body,
+        "the body read back through 206 answers differs"
+    );
     assert_eq!(answers, body.len().div_ceil(1_900_000));
-    assert!(client.fetch_verified("/film.bin").body == body, "v1 streaming");
+    assert!(
+        client.fetch_verified("/film.bin").body == body,
+        "v1 streaming"
+    );
     println!(
         "  measured: commit of 110 MiB: {} instructions, {continued} continuations",
         report.commit_instructions

@@ -4,6 +4,7 @@ mod certification_v2;
 mod changes;
 mod compat;
 mod lifecycle;
+mod model;
 mod permissions;
 mod proposals;
 mod reliability;
@@ -111,6 +112,10 @@ pub const ALL: &[(&str, Scenario)] = &[
     (
         "reliability_a_trap_at_any_instruction_changes_nothing",
         reliability::a_trap_at_any_instruction_changes_nothing,
+    ),
+    (
+        "reliability_model_sequences_on_the_wasm",
+        model::model_sequences_on_the_wasm,
     ),
     (
         "reliability_certified_data_is_never_set_from_a_query",

@@ -23,24 +23,13 @@
 //! fallback is what the model says; the body a path served last before it
 //! changed no longer verifies there.
 //!
-//! `MODEL_CASES` sequences (default 320) of 1 to `MODEL_STEPS` steps
-//! (default 64): about 10,500 operations. The run prints its seed;
-//! `MODEL_SEED=<32 hex digits>` with the same counts reruns exactly that
-//! run (a failure also prints the shortest failing sequence). Serving and
-//! verifying is most of the cost (a BLS signature checked per response), so
-//! every body of every path is served and verified every `MODEL_FULL_EVERY`
-//! steps (default 16) and on the last step, and one key's bodies on the
-//! steps between; list, permissions and the root are compared after every
-//! step whatever it says.
-
-mod support;
+//! The canister is a `Target`: the core in this process (`native.rs`) or
+//! the wasm on a backend (`tests/scenarios/tests/cases/model.rs`). `run`
+//! makes the sequences, prints its seed and counts, and reruns a seed.
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use asset_server::AssetServer;
-use asset_server::access::Caller;
 use asset_server::certification::{error_body, error_head};
-use asset_server::error::AssetError;
 use asset_server::types::*;
 use asset_testkit::{GatewayRequest, GatewayResponse};
 use candid::{Nat, Principal};
@@ -49,11 +38,105 @@ use ic_http_certification::{
     DefaultCelBuilder, DefaultResponseCertification, HttpCertification, HttpCertificationPath,
     HttpResponse as CertifiedResponse, StatusCode, response_hash,
 };
-use ic_stable_structures::VectorMemory;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 use serde_bytes::ByteBuf;
-use support::*;
+use sha2::Digest;
+
+/// One update call of the asset canister's interface, with its argument.
+#[derive(Clone, Debug)]
+pub enum Call {
+    CreateBatch,
+    CreateChunk(CreateChunkArguments),
+    CreateChunks(CreateChunksArguments),
+    CommitBatch(CommitBatchArguments),
+    ProposeCommitBatch(CommitBatchArguments),
+    ComputeEvidence(ComputeEvidenceArguments),
+    CommitProposedBatch(CommitProposedBatchArguments),
+    DeleteBatch(DeleteBatchArguments),
+    Store(StoreArguments),
+    /// `create_asset`, `set_asset_content`, `unset_asset_content`,
+    /// `delete_asset`, `clear` or `set_asset_properties`, by its operation.
+    Operation(BatchOperationKind),
+    Grant(GrantPermission),
+    Revoke(RevokePermission),
+}
+
+/// What a successful call returned.
+#[derive(Clone, Debug)]
+pub enum Reply {
+    Unit,
+    BatchId(Nat),
+    ChunkIds(Vec<Nat>),
+    Evidence(Option<Vec<u8>>),
+}
+
+/// The canister under test: the core in this process, or the wasm.
+pub trait Target {
+    /// Makes `call` as `who` (see `principal_of`). `allowed` is the
+    /// model's expectation, only a hint: the native target saves its
+    /// memory before a call expected to fail, so that it can roll back as a
+    /// trap would. A refusal is `Err` with the canister's message.
+    fn call(&mut self, who: usize, allowed: bool, call: Call) -> Result<Reply, String>;
+    /// The time the target's clock shows, in nanoseconds.
+    fn time(&self) -> u64;
+    fn set_time(&mut self, now: u64);
+    /// `pre_upgrade`, a new heap, `post_upgrade`: stable memory stays.
+    fn upgrade(&mut self);
+    fn list(&mut self) -> Vec<AssetDetails>;
+    fn list_permitted(&mut self, permission: Permission) -> Vec<Principal>;
+    /// The certified data the system holds, where the target can tell.
+    fn certified_data(&mut self) -> Option<[u8; 32]>;
+    /// The roots of `http_assets` and `http_expr`, where the target can tell.
+    fn branch_roots(&mut self) -> Option<([u8; 32], [u8; 32])> {
+        None
+    }
+    /// Checks of the inside the target can see (heap mirrors of stable
+    /// memory, the count of stored chunks).
+    fn check_internals(&mut self, _expected_chunks: u64) -> Result<(), String> {
+        Ok(())
+    }
+    /// The host a gateway sends for this canister.
+    fn gateway_host(&self) -> String;
+    /// One `http_request` answer with `certificate_version`; under v1 with
+    /// every streamed chunk appended, as a gateway assembles it.
+    fn fetch(
+        &mut self,
+        request: &GatewayRequest,
+        certificate_version: Option<u16>,
+    ) -> GatewayResponse;
+    /// Checks an answer with `ic-response-verification`, accepting only
+    /// `min_version` or newer.
+    fn verify(
+        &mut self,
+        request: &GatewayRequest,
+        response: &GatewayResponse,
+        min_version: u8,
+    ) -> Result<u16, String>;
+}
+
+impl Reply {
+    fn batch_id(self) -> Nat {
+        match self {
+            Reply::BatchId(id) => id,
+            other => panic!("expected a batch id, got {other:?}"),
+        }
+    }
+
+    fn chunk_ids(self) -> Vec<Nat> {
+        match self {
+            Reply::ChunkIds(ids) => ids,
+            other => panic!("expected chunk ids, got {other:?}"),
+        }
+    }
+
+    fn evidence(self) -> Option<Vec<u8>> {
+        match self {
+            Reply::Evidence(evidence) => evidence,
+            other => panic!("expected evidence, got {other:?}"),
+        }
+    }
+}
 
 const KEYS: &[&str] = &[
     "/index.html",
@@ -70,9 +153,9 @@ const KEYS: &[&str] = &[
 const ENCODINGS: &[&str] = &["identity", "gzip", "br"];
 const CONTENT_TYPES: &[&str] = &["application/octet-stream", "text/plain"];
 /// Who calls: a controller, three users (principals 2, 3, 4) and anonymous.
-const CALLERS: usize = 5;
-const CONTROLLER: usize = 0;
-const ANONYMOUS: usize = 4;
+pub const CALLERS: usize = 5;
+pub const CONTROLLER: usize = 0;
+pub const ANONYMOUS: usize = 4;
 const PERMISSIONS: [Permission; 3] = [
     Permission::Commit,
     Permission::ManagePermissions,
@@ -83,12 +166,21 @@ const EXPIRY_NS: u64 = 5 * 60 * 1_000_000_000;
 /// A batch id and a chunk id no call ever hands out.
 const UNKNOWN_ID: u64 = 1 << 40;
 
-fn caller(who: usize) -> Caller {
+/// The principal of caller `who`: the controller is principal 1 (it
+/// installs the canister), the users principals 2 to 4, then anonymous.
+pub fn principal_of(who: usize) -> Principal {
     match who {
-        CONTROLLER => Caller::controller(principal(1)),
-        ANONYMOUS => Caller::user(Principal::anonymous()),
-        n => Caller::user(principal(n as u8 + 1)),
+        ANONYMOUS => Principal::anonymous(),
+        n => Principal::from_slice(&[n as u8 + 1; 29]),
     }
+}
+
+fn sha256(bytes: &[u8]) -> [u8; 32] {
+    sha2::Sha256::digest(bytes).into()
+}
+
+fn nat(n: u64) -> Nat {
+    Nat::from(n)
 }
 
 #[derive(Clone, Debug)]
@@ -587,7 +679,7 @@ thread_local! {
 fn expect<T: std::fmt::Debug>(
     what: &str,
     allowed: bool,
-    result: &Result<T, AssetError>,
+    result: &Result<T, String>,
 ) -> Result<(), TestCaseError> {
     OUTCOMES.with_borrow_mut(|outcomes| {
         let counts = outcomes.entry(what.to_string()).or_default();
@@ -608,7 +700,7 @@ fn expect<T: std::fmt::Debug>(
     }
 }
 
-fn apply(h: &mut Harness, model: &mut Model, op: &Op) -> Result<(), TestCaseError> {
+fn apply<T: Target>(h: &mut T, model: &mut Model, op: &Op) -> Result<(), TestCaseError> {
     let now = model.now;
     match op {
         Op::Upload(files, chunk) => {
@@ -622,24 +714,13 @@ fn apply(h: &mut Harness, model: &mut Model, op: &Op) -> Result<(), TestCaseErro
                     batch.push((key, encoding, body.encoded(encoding)));
                 }
             }
-            let files: Vec<File> = batch
-                .iter()
-                .map(|(key, _, bytes)| file(key, CONTENT_TYPES[0], bytes.clone()))
-                .collect();
-            let bodies: Vec<(&File, &str)> = files
-                .iter()
-                .zip(&batch)
-                .map(|(f, (_, e, _))| (f, *e))
-                .collect();
             // Refused only while a proposal waits (no batch may be created).
             let allowed = may_create_batch(model, CONTROLLER);
-            let result = rolled_back(h, allowed, |h| {
-                h.upload_encoded(caller(CONTROLLER), &bodies, *chunk)
-            });
+            let result = upload(h, model, &batch, *chunk, allowed);
             expect("upload", allowed, &result)?;
             if allowed {
                 drop_expired(model);
-                // The batch the harness used is gone again.
+                // The batch the upload used is gone again.
                 for (key, encoding, bytes) in batch {
                     model
                         .assets
@@ -658,10 +739,10 @@ fn apply(h: &mut Harness, model: &mut Model, op: &Op) -> Result<(), TestCaseErro
             if allowed {
                 drop_expired(model);
             }
-            let result = call(h, caller(*who), allowed, |s, c, _| s.create_batch(c, now));
+            let result = call(h, *who, allowed, Call::CreateBatch);
             expect("create_batch", allowed, &result)?;
-            if let Ok(created) = result {
-                let id = u64::try_from(&created.batch_id.0).unwrap();
+            if let Ok(reply) = result {
+                let id = u64::try_from(&reply.batch_id().0).unwrap();
                 prop_assert!(
                     model.batches.keys().all(|held| *held < id),
                     "batch id {} handed out again or out of order",
@@ -701,11 +782,9 @@ fn apply(h: &mut Harness, model: &mut Model, op: &Op) -> Result<(), TestCaseErro
                 batch_id: nat(id),
                 content,
             };
-            let result = call(h, caller(*who), allowed, |s, c, _| {
-                s.create_chunks(c, now, args)
-            });
+            let result = call(h, *who, allowed, Call::CreateChunks(args));
             expect("create_chunks", allowed, &result)?;
-            if let Ok(created) = result {
+            if let Ok(reply) = result {
                 let batch = model.batches.get_mut(&id).unwrap();
                 batch.expires_at = batch.expires_at.max(now + EXPIRY_NS);
                 batch.staged.push(Staged {
@@ -715,7 +794,7 @@ fn apply(h: &mut Harness, model: &mut Model, op: &Op) -> Result<(), TestCaseErro
                         pieces: pieces(bytes.len(), *chunk),
                         bytes,
                     },
-                    chunk_ids: created.chunk_ids,
+                    chunk_ids: reply.chunk_ids(),
                 });
             }
         }
@@ -739,9 +818,7 @@ fn apply(h: &mut Harness, model: &mut Model, op: &Op) -> Result<(), TestCaseErro
                         batch_id: nat(id),
                         operations,
                     };
-                    let result = call(h, caller(*who), next.is_some(), |s, c, _| {
-                        s.commit_batch(c, now, args)
-                    });
+                    let result = call(h, *who, next.is_some(), Call::CommitBatch(args));
                     expect("commit_batch", next.is_some(), &result)?;
                     if let Some(mut next) = next {
                         next.batches.remove(&id);
@@ -760,9 +837,7 @@ fn apply(h: &mut Harness, model: &mut Model, op: &Op) -> Result<(), TestCaseErro
                             batch_id: nat(0),
                             operations,
                         };
-                        let result = call(h, caller(*who), next.is_some(), |s, c, _| {
-                            s.commit_batch(c, now, args)
-                        });
+                        let result = call(h, *who, next.is_some(), Call::CommitBatch(args));
                         expect("commit_batch part under batch 0", next.is_some(), &result)?;
                         match next {
                             Some(mut next) => {
@@ -785,9 +860,7 @@ fn apply(h: &mut Harness, model: &mut Model, op: &Op) -> Result<(), TestCaseErro
                         batch_id: nat(id),
                         operations: Vec::new(),
                     };
-                    let result = call(h, caller(*who), allowed, |s, c, _| {
-                        s.commit_batch(c, now, args)
-                    });
+                    let result = call(h, *who, allowed, Call::CommitBatch(args));
                     expect("commit_batch closing the batch", allowed, &result)?;
                     if allowed {
                         model.batches.remove(&id);
@@ -800,9 +873,7 @@ fn apply(h: &mut Harness, model: &mut Model, op: &Op) -> Result<(), TestCaseErro
                         batch_id: nat(id),
                         operations: operations.clone(),
                     };
-                    let result = call(h, caller(*who), allowed, |s, c, _| {
-                        s.propose_commit_batch(c, now, args)
-                    });
+                    let result = call(h, *who, allowed, Call::ProposeCommitBatch(args));
                     expect("propose_commit_batch", allowed, &result)?;
                     if allowed {
                         let batch = model.batches.get_mut(&id).unwrap();
@@ -834,7 +905,7 @@ fn apply(h: &mut Harness, model: &mut Model, op: &Op) -> Result<(), TestCaseErro
             let id = model.batch_id(*batch, false);
             let allowed = model.may_prepare(*who) && model.batches.contains_key(&id);
             let args = DeleteBatchArguments { batch_id: nat(id) };
-            let result = call(h, caller(*who), allowed, |s, c, _| s.delete_batch(c, args));
+            let result = call(h, *who, allowed, Call::DeleteBatch(args));
             expect("delete_batch", allowed, &result)?;
             if allowed {
                 model.batches.remove(&id);
@@ -863,7 +934,7 @@ fn apply(h: &mut Harness, model: &mut Model, op: &Op) -> Result<(), TestCaseErro
                 content: ByteBuf::from(bytes.clone()),
                 sha256: Some(ByteBuf::from(sha)),
             };
-            let result = call(h, caller(*who), allowed, |s, c, _| s.store(c, now, args));
+            let result = call(h, *who, allowed, Call::Store(args));
             expect("store", allowed, &result)?;
             if allowed {
                 // Another content type replaces the asset (its other bodies
@@ -893,9 +964,7 @@ fn apply(h: &mut Harness, model: &mut Model, op: &Op) -> Result<(), TestCaseErro
             let operation =
                 BatchOperationKind::DeleteAsset(DeleteAssetArguments { key: key.into() });
             let allowed = model.may_commit(*who);
-            let result = call(h, caller(*who), allowed, |s, c, _| {
-                s.apply_operation(c, now, operation)
-            });
+            let result = call(h, *who, allowed, Call::Operation(operation));
             expect("delete_asset", allowed, &result)?;
             if allowed {
                 model.remove_asset(key);
@@ -907,17 +976,9 @@ fn apply(h: &mut Harness, model: &mut Model, op: &Op) -> Result<(), TestCaseErro
                 key: key.into(),
                 content_encoding: encoding.into(),
             });
-            let result = call(
-                h,
-                caller(CONTROLLER),
-                model.assets.contains_key(key),
-                |s, c, _| s.apply_operation(c, now, operation),
-            );
-            expect(
-                "unset_asset_content",
-                model.assets.contains_key(key),
-                &result,
-            )?;
+            let allowed = model.assets.contains_key(key);
+            let result = call(h, CONTROLLER, allowed, Call::Operation(operation));
+            expect("unset_asset_content", allowed, &result)?;
             if let Some(asset) = model.assets.get_mut(key)
                 && let Some(old) = asset.encodings.remove(encoding)
             {
@@ -927,9 +988,7 @@ fn apply(h: &mut Harness, model: &mut Model, op: &Op) -> Result<(), TestCaseErro
         Op::Clear { who } => {
             let allowed = model.may_commit(*who);
             let operation = BatchOperationKind::Clear(ClearArguments {});
-            let result = call(h, caller(*who), allowed, |s, c, _| {
-                s.apply_operation(c, now, operation)
-            });
+            let result = call(h, *who, allowed, Call::Operation(operation));
             expect("clear", allowed, &result)?;
             if allowed {
                 let keys: Vec<String> = model.assets.keys().cloned().collect();
@@ -948,12 +1007,13 @@ fn apply(h: &mut Harness, model: &mut Model, op: &Op) -> Result<(), TestCaseErro
             let args = SetAssetPropertiesArguments {
                 max_age: *max_age,
                 is_aliased: *aliased,
-                ..properties(key)
+                key: key.into(),
+                headers: None,
+                allow_raw_access: None,
             };
             let allowed = model.may_commit(*who) && model.assets.contains_key(key);
-            let result = call(h, caller(*who), allowed, |s, c, _| {
-                s.apply_operation(c, now, BatchOperationKind::SetAssetProperties(args))
-            });
+            let operation = BatchOperationKind::SetAssetProperties(args);
+            let result = call(h, *who, allowed, Call::Operation(operation));
             expect("set_asset_properties", allowed, &result)?;
             if allowed {
                 let asset = model.assets.get_mut(key).unwrap();
@@ -968,12 +1028,10 @@ fn apply(h: &mut Harness, model: &mut Model, op: &Op) -> Result<(), TestCaseErro
         Op::Grant { by, to, permission } => {
             let allowed = model.may(*by, 1) && *to != ANONYMOUS;
             let args = GrantPermission {
-                to_principal: caller(*to).principal,
+                to_principal: principal_of(*to),
                 permission: PERMISSIONS[*permission],
             };
-            let result = call(h, caller(*by), allowed, |s, c, _| {
-                s.grant_permission(c, args)
-            });
+            let result = call(h, *by, allowed, Call::Grant(args));
             expect("grant_permission", allowed, &result)?;
             if allowed {
                 model.permissions.insert((*to, *permission));
@@ -983,12 +1041,10 @@ fn apply(h: &mut Harness, model: &mut Model, op: &Op) -> Result<(), TestCaseErro
             // Managers revoke anyone's; anyone but anonymous their own.
             let allowed = model.may(*by, 1) || (by == of && *by != ANONYMOUS);
             let args = RevokePermission {
-                of_principal: caller(*of).principal,
+                of_principal: principal_of(*of),
                 permission: PERMISSIONS[*permission],
             };
-            let result = call(h, caller(*by), allowed, |s, c, _| {
-                s.revoke_permission(c, args)
-            });
+            let result = call(h, *by, allowed, Call::Revoke(args));
             expect("revoke_permission", allowed, &result)?;
             if allowed {
                 model.permissions.remove(&(*of, *permission));
@@ -996,7 +1052,7 @@ fn apply(h: &mut Harness, model: &mut Model, op: &Op) -> Result<(), TestCaseErro
         }
         Op::Advance(by) => {
             model.now += by;
-            h.now = model.now;
+            h.set_time(model.now);
         }
         Op::Upgrade => h.upgrade(),
         Op::Refused(refusal) => refused(h, model, *refusal)?,
@@ -1006,7 +1062,12 @@ fn apply(h: &mut Harness, model: &mut Model, op: &Op) -> Result<(), TestCaseErro
 
 /// `compute_evidence` of batch `id`, a few iterations per call (as
 /// governance tooling repeats it), until it is computed.
-fn evidence(h: &mut Harness, model: &mut Model, who: usize, id: u64) -> Result<(), TestCaseError> {
+fn evidence<T: Target>(
+    h: &mut T,
+    model: &mut Model,
+    who: usize,
+    id: u64,
+) -> Result<(), TestCaseError> {
     let now = model.now;
     let who = &who;
     let allowed = model.may_prepare(*who)
@@ -1021,16 +1082,15 @@ fn evidence(h: &mut Harness, model: &mut Model, who: usize, id: u64) -> Result<(
             batch_id: nat(id),
             max_iterations: Some(3),
         };
-        let result = call(h, caller(*who), allowed, |s, c, _| {
-            s.compute_evidence(c, now, args)
-        });
+        let result = call(h, *who, allowed, Call::ComputeEvidence(args));
         expect("compute_evidence", allowed, &result)?;
         match result {
-            Ok(Some(computed)) => {
+            Ok(reply) if reply.clone().evidence().is_some() => {
+                let computed = reply.evidence().unwrap();
                 evidence = Some(computed);
                 break;
             }
-            Ok(None) => continue,
+            Ok(_) => continue,
             Err(_) => break,
         }
     }
@@ -1049,14 +1109,13 @@ fn evidence(h: &mut Harness, model: &mut Model, who: usize, id: u64) -> Result<(
 
 /// `commit_proposed_batch` of batch `id` with the evidence computed (or,
 /// with `wrong_evidence`, another).
-fn commit_proposed(
-    h: &mut Harness,
+fn commit_proposed<T: Target>(
+    h: &mut T,
     model: &mut Model,
     who: usize,
     id: u64,
     wrong_evidence: bool,
 ) -> Result<(), TestCaseError> {
-    let now = model.now;
     let (who, wrong_evidence) = (&who, &wrong_evidence);
     let held = model.batches.get(&id).cloned();
     let (operations, evidence) = held
@@ -1074,9 +1133,7 @@ fn commit_proposed(
         batch_id: nat(id),
         evidence: ByteBuf::from(presented),
     };
-    let result = call(h, caller(*who), next.is_some(), |s, c, _| {
-        s.commit_proposed_batch(c, now, args)
-    });
+    let result = call(h, *who, next.is_some(), Call::CommitProposedBatch(args));
     expect("commit_proposed_batch", next.is_some(), &result)?;
     if let Some(mut next) = next {
         next.batches.remove(&id);
@@ -1096,36 +1153,58 @@ fn may_create_batch(model: &Model, who: usize) -> bool {
             .any(|b| b.proposal.is_some() && b.live(now))
 }
 
-/// Runs `f` and, if it fails, undoes what it wrote, as the canister's API
-/// layer does by trapping (the heap is rebuilt from stable memory as after
-/// an upgrade, which is what the wasm's rollback amounts to for us).
-/// Only a call the model expects to fail (`allowed` false) is saved first;
-/// one that fails unexpectedly fails the test anyway.
-fn rolled_back<T>(
-    h: &mut Harness,
-    allowed: bool,
-    f: impl FnOnce(&mut Harness) -> Result<T, AssetError>,
-) -> Result<T, AssetError> {
-    let saved = (!allowed).then(|| (h.memory.borrow().clone(), h.certified_data));
-    let result = f(h);
-    if let (Err(_), Some((memory, certified_data))) = (&result, saved) {
-        if *h.memory.borrow() != memory {
-            *h.memory.borrow_mut() = memory;
-            h.server = AssetServer::reopen(h.memory.clone()).unwrap().0;
-        }
-        h.certified_data = certified_data;
-    }
-    result
+/// One call as `who`, counted in the outcomes by the caller's `expect`.
+fn call<T: Target>(h: &mut T, who: usize, allowed: bool, call: Call) -> Result<Reply, String> {
+    h.call(who, allowed, call)
 }
 
-/// One call as `who`, rolled back if refused.
-fn call<T>(
-    h: &mut Harness,
-    who: Caller,
+/// The controller uploads `bodies` (key, encoding, bytes) the way dfx does:
+/// one batch, `create_chunk` per piece of `chunk` bytes, a CreateAsset for
+/// each key not stored yet, a SetAssetContent per body, one commit.
+fn upload<T: Target>(
+    h: &mut T,
+    model: &Model,
+    bodies: &[(&str, &str, Vec<u8>)],
+    chunk: usize,
     allowed: bool,
-    f: impl FnOnce(&mut AssetServer<VectorMemory>, Caller, u64) -> Result<T, AssetError>,
-) -> Result<T, AssetError> {
-    rolled_back(h, allowed, |h| h.write(who, f))
+) -> Result<Reply, String> {
+    let batch_id = call(h, CONTROLLER, allowed, Call::CreateBatch)?.batch_id();
+    let mut known: BTreeSet<&str> = model.assets.keys().map(String::as_str).collect();
+    let mut operations = Vec::new();
+    for (key, encoding, bytes) in bodies {
+        let mut chunk_ids = Vec::new();
+        for piece in bytes.chunks(chunk) {
+            let args = CreateChunkArguments {
+                batch_id: batch_id.clone(),
+                content: ByteBuf::from(piece.to_vec()),
+            };
+            chunk_ids.extend(call(h, CONTROLLER, allowed, Call::CreateChunk(args))?.chunk_ids());
+        }
+        if known.insert(key) {
+            operations.push(BatchOperationKind::CreateAsset(CreateAssetArguments {
+                key: key.to_string(),
+                content_type: CONTENT_TYPES[0].into(),
+                max_age: None,
+                headers: None,
+                enable_aliasing: None,
+                allow_raw_access: None,
+            }));
+        }
+        operations.push(BatchOperationKind::SetAssetContent(
+            SetAssetContentArguments {
+                key: key.to_string(),
+                content_encoding: encoding.to_string(),
+                last_chunk: chunk_ids.is_empty().then(ByteBuf::new),
+                chunk_ids,
+                sha256: Some(ByteBuf::from(sha256(bytes).to_vec())),
+            },
+        ));
+    }
+    let args = CommitBatchArguments {
+        batch_id,
+        operations,
+    };
+    call(h, CONTROLLER, allowed, Call::CommitBatch(args))
 }
 
 /// Drops the batches `create_batch` drops before it creates one.
@@ -1134,9 +1213,7 @@ fn drop_expired(model: &mut Model) {
     model.batches.retain(|_, b| b.live(now));
 }
 
-fn refused(h: &mut Harness, model: &Model, refusal: Refusal) -> Result<(), TestCaseError> {
-    let now = model.now;
-    let admin = caller(CONTROLLER);
+fn refused<T: Target>(h: &mut T, model: &Model, refusal: Refusal) -> Result<(), TestCaseError> {
     let commit = |batch_id: u64, operations| CommitBatchArguments {
         batch_id: nat(batch_id),
         operations,
@@ -1151,20 +1228,20 @@ fn refused(h: &mut Harness, model: &Model, refusal: Refusal) -> Result<(), TestC
         })
     };
     let some_key = model.assets.keys().next().cloned();
-    let (what, result): (&str, Result<(), _>) = match refusal {
+    let (what, result): (&str, Result<Reply, String>) = match refusal {
         Refusal::ChunksForUnknownBatch => {
             let args = CreateChunksArguments {
                 batch_id: nat(UNKNOWN_ID),
                 content: vec![ByteBuf::from(b"x".to_vec())],
             };
-            let result = call(h, admin, false, |s, c, _| s.create_chunks(c, now, args));
-            ("create_chunks into an unknown batch", result.map(|_| ()))
+            let result = call(h, CONTROLLER, false, Call::CreateChunks(args));
+            ("create_chunks into an unknown batch", result)
         }
         Refusal::UnknownChunk => {
             let Some(key) = some_key else { return Ok(()) };
             let id = model.batch_id(0, false);
             let args = commit(id, vec![content(&key, vec![nat(UNKNOWN_ID)], b"")]);
-            let result = call(h, admin, false, |s, c, _| s.commit_batch(c, now, args));
+            let result = call(h, CONTROLLER, false, Call::CommitBatch(args));
             ("a commit naming an unknown chunk", result)
         }
         Refusal::OtherBatchesChunk => {
@@ -1186,7 +1263,7 @@ fn refused(h: &mut Harness, model: &Model, refusal: Refusal) -> Result<(), TestC
                 *a,
                 vec![content(&key, staged.chunk_ids.clone(), &staged.body.bytes)],
             );
-            let result = call(h, admin, false, |s, c, _| s.commit_batch(c, now, args));
+            let result = call(h, CONTROLLER, false, Call::CommitBatch(args));
             ("a commit naming another batch's chunk", result)
         }
         Refusal::CreateExisting(k) => {
@@ -1202,9 +1279,7 @@ fn refused(h: &mut Harness, model: &Model, refusal: Refusal) -> Result<(), TestC
                 enable_aliasing: None,
                 allow_raw_access: None,
             });
-            let result = call(h, admin, false, |s, c, _| {
-                s.apply_operation(c, now, operation)
-            });
+            let result = call(h, CONTROLLER, false, Call::Operation(operation));
             ("create_asset of an existing key", result)
         }
         Refusal::ContentOfMissing(k) => {
@@ -1219,9 +1294,7 @@ fn refused(h: &mut Harness, model: &Model, refusal: Refusal) -> Result<(), TestC
                 last_chunk: Some(ByteBuf::from(b"x".to_vec())),
                 sha256: None,
             });
-            let result = call(h, admin, false, |s, c, _| {
-                s.apply_operation(c, now, operation)
-            });
+            let result = call(h, CONTROLLER, false, Call::Operation(operation));
             ("set_asset_content of a missing key", result)
         }
         Refusal::EvidenceUnproposed => {
@@ -1235,15 +1308,13 @@ fn refused(h: &mut Harness, model: &Model, refusal: Refusal) -> Result<(), TestC
                 batch_id: nat(id),
                 max_iterations: None,
             };
-            let evidence = call(h, admin, false, |s, c, _| s.compute_evidence(c, now, args));
+            let evidence = call(h, CONTROLLER, false, Call::ComputeEvidence(args));
             expect("compute_evidence of an unproposed batch", false, &evidence)?;
             let args = CommitProposedBatchArguments {
                 batch_id: nat(id),
                 evidence: ByteBuf::from(vec![0; 32]),
             };
-            let result = call(h, admin, false, |s, c, _| {
-                s.commit_proposed_batch(c, now, args)
-            });
+            let result = call(h, CONTROLLER, false, Call::CommitProposedBatch(args));
             ("commit_proposed_batch of an unproposed batch", result)
         }
     };
@@ -1521,14 +1592,17 @@ fn url(key: &str) -> String {
     key.replace(' ', "%20")
 }
 
-fn get(url: &str) -> GatewayRequest {
-    GatewayRequest::get(url).with_header("host", GATEWAY_HOST)
+fn get(host: &str, url: &str) -> GatewayRequest {
+    GatewayRequest::get(url).with_header("host", host)
 }
 
 /// The whole body of a v2 answer: a 200, or a 206 followed by ranges.
-fn read_v2(h: &Harness, request: GatewayRequest) -> Result<GatewayResponse, TestCaseError> {
-    let first = h.fetch_v2(&request);
-    let checked = h.verify_v2(&request, &first);
+fn read_v2<T: Target>(
+    h: &mut T,
+    request: GatewayRequest,
+) -> Result<GatewayResponse, TestCaseError> {
+    let first = h.fetch(&request, Some(2));
+    let checked = h.verify(&request, &first, 2);
     prop_assert!(checked.is_ok(), "{}: {:?}", request.url, checked);
     if first.status != 206 {
         return Ok(first);
@@ -1543,8 +1617,8 @@ fn read_v2(h: &Harness, request: GatewayRequest) -> Result<GatewayResponse, Test
         let next = request
             .clone()
             .with_header("range", &format!("bytes={}-", whole.body.len()));
-        let part = h.fetch_v2(&next);
-        let checked = h.verify_v2(&next, &part);
+        let part = h.fetch(&next, Some(2));
+        let checked = h.verify(&next, &part, 2);
         prop_assert!(checked.is_ok(), "{} range: {:?}", request.url, checked);
         prop_assert!(!part.body.is_empty());
         whole.body.extend_from_slice(&part.body);
@@ -1554,15 +1628,7 @@ fn read_v2(h: &Harness, request: GatewayRequest) -> Result<GatewayResponse, Test
 }
 
 /// The cheap checks, after every step: list, permissions, certified data.
-fn check_state(h: &Harness, model: &Model) -> Result<(), TestCaseError> {
-    prop_assert!(
-        h.server.assets_mirror_matches_stored(),
-        "the heap mirror of the assets drifted from stable memory"
-    );
-    prop_assert!(
-        h.server.chunk_copies_match_stored().0,
-        "the heap copies of small chunks drifted from stable memory"
-    );
+fn check_state<T: Target>(h: &mut T, model: &Model) -> Result<(), TestCaseError> {
     // No chunk leaks and none is lost: stored are exactly those of the
     // bodies served and of the uploads not yet committed.
     let expected: usize = model
@@ -1577,13 +1643,8 @@ fn check_state(h: &Harness, model: &Model) -> Result<(), TestCaseError> {
             .flat_map(|b| &b.staged)
             .map(|s| s.chunk_ids.len())
             .sum::<usize>();
-    prop_assert_eq!(
-        h.server.stored_chunk_count(),
-        expected as u64,
-        "stored chunks are not those of the bodies and uploads in flight"
-    );
+    h.check_internals(expected as u64).map_err(fail)?;
     let listed: Vec<(String, String, Vec<(String, Vec<u8>, u64)>)> = h
-        .server
         .list()
         .into_iter()
         .map(|a| {
@@ -1618,37 +1679,43 @@ fn check_state(h: &Harness, model: &Model) -> Result<(), TestCaseError> {
         .collect();
     prop_assert_eq!(listed, modeled, "list differs from the model");
     for (p, permission) in PERMISSIONS.iter().enumerate() {
-        let mut listed = h.server.list_permitted(*permission);
+        let mut listed = h.list_permitted(*permission);
         listed.sort();
         let mut modeled: Vec<Principal> = (0..CALLERS)
             .filter(|who| model.permissions.contains(&(*who, p)))
-            .map(|who| caller(who).principal)
+            .map(principal_of)
             .collect();
         modeled.sort();
         prop_assert_eq!(listed, modeled, "{:?} list differs", permission);
     }
-    let root = h.server.certified_root();
-    prop_assert_eq!(
-        h.certified_data,
-        root,
-        "the certified data is not the current root"
-    );
     let (v1, v2) = model_root(model);
-    let tree = h.server.tree();
-    prop_assert_eq!(tree.v1.root_hash(), v1, "http_assets is not the model's");
-    prop_assert_eq!(tree.v2.root_hash(), v2, "http_expr is not the model's");
-    prop_assert_eq!(root, fork_hash(&v1, &v2), "the root is not the model's");
+    if let Some(branches) = h.branch_roots() {
+        prop_assert_eq!(branches.0, v1, "http_assets is not the model's");
+        prop_assert_eq!(branches.1, v2, "http_expr is not the model's");
+    }
+    if let Some(certified) = h.certified_data() {
+        prop_assert_eq!(
+            certified,
+            fork_hash(&v1, &v2),
+            "the certified data is not the model's root"
+        );
+    }
     Ok(())
 }
 
 /// Serves and verifies the bodies of `keys` (all the model's when `None`).
-fn check_served(h: &Harness, model: &Model, keys: Option<&[&str]>) -> Result<(), TestCaseError> {
+fn check_served<T: Target>(
+    h: &mut T,
+    model: &Model,
+    keys: Option<&[&str]>,
+) -> Result<(), TestCaseError> {
+    let host = h.gateway_host();
     for (key, asset) in &model.assets {
         if keys.is_some_and(|keys| !keys.contains(&key.as_str())) {
             continue;
         }
         for (encoding, encoded) in &asset.encodings {
-            let request = get(&url(key)).with_header("accept-encoding", encoding);
+            let request = get(&host, &url(key)).with_header("accept-encoding", encoding);
             let response = read_v2(h, request)?;
             prop_assert_eq!(response.status, 200, "{} {}", key, encoding);
             prop_assert!(
@@ -1663,8 +1730,9 @@ fn check_served(h: &Harness, model: &Model, keys: Option<&[&str]>) -> Result<(),
             prop_assert_eq!(cache, asset.max_age.map(|m| format!("max-age={m}")));
         }
         if !asset.encodings.is_empty() {
-            let v1 = h.fetch(&get(&url(key)));
-            let checked = h.verify(&get(&url(key)), &v1);
+            let request = get(&host, &url(key));
+            let v1 = h.fetch(&request, None);
+            let checked = h.verify(&request, &v1, 1);
             prop_assert!(checked.is_ok(), "v1 {}: {:?}", key, checked);
             if let Some(identity) = asset.encodings.get("identity") {
                 prop_assert!(v1.body == identity.bytes, "v1 {}: body differs", key);
@@ -1675,17 +1743,20 @@ fn check_served(h: &Harness, model: &Model, keys: Option<&[&str]>) -> Result<(),
         return Ok(());
     }
     // Aliases: `/a` answers `/a.html` while it is aliased and has a body.
-    let alias = h.fetch_v2(&get("/a"));
-    prop_assert!(h.verify_v2(&get("/a"), &alias).is_ok());
+    let alias = h.fetch(&get(&host, "/a"), Some(2));
+    prop_assert!(h.verify(&get(&host, "/a"), &alias, 2).is_ok());
     if let Some(asset) = resolve(model, "/a").filter(|a| a.encodings.contains_key("identity")) {
-        let response = read_v2(h, get("/a").with_header("accept-encoding", "identity"))?;
+        let response = read_v2(
+            h,
+            get(&host, "/a").with_header("accept-encoding", "identity"),
+        )?;
         prop_assert!(
             response.body == asset.encodings["identity"].bytes,
             "/a alias"
         );
     }
     // The fallback for a path no asset answers.
-    let missing = read_v2(h, get("/no/such/path"))?;
+    let missing = read_v2(h, get(&host, "/no/such/path"))?;
     let page_404 = resolve(model, "/404.html")
         .is_some_and(|a| a.encodings.values().any(|e| e.pieces.len() <= 1));
     if page_404 {
@@ -1703,12 +1774,12 @@ fn check_served(h: &Harness, model: &Model, keys: Option<&[&str]>) -> Result<(),
             .get(key)
             .is_some_and(|a| a.encodings.values().any(|e| &e.bytes == old));
         if !still_served {
-            let request = get(&url(key)).with_header("accept-encoding", encoding);
-            let mut response = h.fetch_v2(&request);
+            let request = get(&host, &url(key)).with_header("accept-encoding", encoding);
+            let mut response = h.fetch(&request, Some(2));
             if response.status == 200 {
                 response.body = old.clone();
                 prop_assert!(
-                    h.verify_v2(&request, &response).is_err(),
+                    h.verify(&request, &response, 2).is_err(),
                     "an old body of {} {} still verifies",
                     key,
                     encoding
@@ -1719,6 +1790,20 @@ fn check_served(h: &Harness, model: &Model, keys: Option<&[&str]>) -> Result<(),
     Ok(())
 }
 
+/// How many sequences and steps a run makes: `<PREFIX>_CASES`,
+/// `<PREFIX>_STEPS`, `<PREFIX>_FULL_EVERY` override the defaults, and
+/// `<PREFIX>_SEED` reruns a run.
+pub struct Run {
+    pub prefix: &'static str,
+    /// Names the target in the output.
+    pub label: &'static str,
+    pub cases: u64,
+    pub steps: u64,
+    pub full_every: u64,
+    /// Shrinking reruns the failing case this often at most.
+    pub max_shrink_iters: u32,
+}
+
 fn env(name: &str, default: u64) -> u64 {
     std::env::var(name)
         .ok()
@@ -1726,15 +1811,15 @@ fn env(name: &str, default: u64) -> u64 {
         .unwrap_or(default)
 }
 
-/// The run's seed: `MODEL_SEED` (32 hex digits) or a fresh one.
-fn seed() -> [u8; 16] {
-    match std::env::var("MODEL_SEED") {
+/// The run's seed: `<PREFIX>_SEED` (32 hex digits) or a fresh one.
+fn seed(prefix: &str) -> [u8; 16] {
+    match std::env::var(format!("{prefix}_SEED")) {
         Ok(hex) => {
             let bytes: Vec<u8> = (0..hex.len())
                 .step_by(2)
-                .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).expect("MODEL_SEED is hex"))
+                .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).expect("the seed is hex"))
                 .collect();
-            bytes.try_into().expect("MODEL_SEED is 32 hex digits")
+            bytes.try_into().expect("the seed is 32 hex digits")
         }
         Err(_) => {
             let nanos = std::time::SystemTime::now()
@@ -1748,14 +1833,17 @@ fn seed() -> [u8; 16] {
     }
 }
 
-#[test]
-fn random_sequences_keep_the_canister_and_the_model_in_agreement() {
-    let cases = env("MODEL_CASES", 320) as u32;
-    let steps = env("MODEL_STEPS", 64) as usize;
-    let full_every = env("MODEL_FULL_EVERY", 16).max(1) as usize;
-    let seed = seed();
+/// Runs random sequences on fresh targets made by `make`, checking each step against the model; panics with the
+/// shortest failing sequence and the seed. Returns the operations run.
+pub fn run<T: Target>(run: &Run, make: impl Fn() -> T) -> usize {
+    let prefix = run.prefix;
+    let label = run.label;
+    let cases = env(&format!("{prefix}_CASES"), run.cases) as u32;
+    let steps = env(&format!("{prefix}_STEPS"), run.steps) as usize;
+    let full_every = env(&format!("{prefix}_FULL_EVERY"), run.full_every).max(1) as usize;
+    let seed = seed(prefix);
     println!(
-        "model-based: seed {} (rerun with MODEL_SEED={} MODEL_CASES={cases} MODEL_STEPS={steps} MODEL_FULL_EVERY={full_every})",
+        "model-based ({label}): seed {} (rerun with {prefix}_SEED={} {prefix}_CASES={cases} {prefix}_STEPS={steps} {prefix}_FULL_EVERY={full_every})",
         hex(&seed),
         hex(&seed)
     );
@@ -1763,7 +1851,7 @@ fn random_sequences_keep_the_canister_and_the_model_in_agreement() {
         Config {
             cases,
             failure_persistence: None,
-            max_shrink_iters: 100_000,
+            max_shrink_iters: run.max_shrink_iters,
             ..Config::default()
         },
         TestRng::from_seed(RngAlgorithm::ChaCha, &[seed, seed].concat()),
@@ -1773,44 +1861,45 @@ fn random_sequences_keep_the_canister_and_the_model_in_agreement() {
     let timings = std::cell::RefCell::new([std::time::Duration::ZERO; 3]);
     let timed = |i: usize, since: std::time::Instant| timings.borrow_mut()[i] += since.elapsed();
     let result = runner.run(&prop::collection::vec(op(), 1..=steps), |ops| {
-        let mut h = Harness::new();
-        let mut model = Model::new(1_700_000_000_000_000_000);
-        h.now = model.now;
+        let mut h = make();
+        let mut model = Model::new(h.time());
         for (step, op) in ops.iter().enumerate() {
             let t = std::time::Instant::now();
             apply(&mut h, &mut model, op)?;
             timed(0, t);
             operations.set(operations.get() + 1);
             let t = std::time::Instant::now();
-            check_state(&h, &model)?;
+            check_state(&mut h, &model)?;
             timed(1, t);
             let t = std::time::Instant::now();
             if step % full_every == full_every - 1 || step == ops.len() - 1 {
-                check_served(&h, &model, None)?;
+                check_served(&mut h, &model, None)?;
             } else {
                 // One path, chosen by the step.
                 let picked = [KEYS[step % KEYS.len()]];
-                check_served(&h, &model, Some(&picked))?;
+                check_served(&mut h, &model, Some(&picked))?;
             }
             timed(2, t);
         }
         Ok(())
     });
     println!(
-        "model-based: {cases} sequences, {} operations, each checked, in {:.1}s",
+        "model-based ({label}): {cases} sequences, {} operations, each checked, in {:.1}s",
         operations.get(),
         started.elapsed().as_secs_f64()
     );
     let [calls, state, served] = *timings.borrow();
     println!(
-        "model-based: time in calls {calls:.1?}, list/permissions/root {state:.1?}, serving and verifying {served:.1?}"
+        "model-based ({label}): time in calls {calls:.1?}, list/permissions/root {state:.1?}, serving and verifying {served:.1?}"
     );
-    OUTCOMES.with_borrow(|outcomes| {
-        for (what, (ok, refused)) in outcomes {
-            println!("model-based: {what}: {ok} succeeded, {refused} refused");
+    OUTCOMES.with_borrow_mut(|outcomes| {
+        for (what, (ok, refused)) in outcomes.iter() {
+            println!("model-based ({label}): {what}: {ok} succeeded, {refused} refused");
         }
+        outcomes.clear();
     });
     if let Err(error) = result {
-        panic!("{error}\nseed: MODEL_SEED={}", hex(&seed));
+        panic!("{error}\nseed: {prefix}_SEED={}", hex(&seed));
     }
+    operations.get()
 }

@@ -20,8 +20,10 @@
 //! `RbTree` for `http_assets`, `ic-http-certification`'s tree for
 //! `http_expr`); every stored body is served and verifies under v2 (each
 //! encoding, bodies of several chunks through their 206s) and v1; the
-//! fallback is what the model says; the body a path served last before it
-//! changed no longer verifies there.
+//! fallback is what the model says, and every key nothing answers gets
+//! exactly that fallback; every body a step replaces or removes no longer
+//! verifies at its key (v2 and v1), nor, on the full checks, the latest
+//! old body of any key and encoding.
 //!
 //! The canister is a `Target`: the core in this process (`native.rs`) or
 //! the wasm on a backend (`tests/scenarios/tests/cases/model.rs`). `run`
@@ -1766,25 +1768,58 @@ fn check_served<T: Target>(
     } else {
         prop_assert_eq!(missing.status, 404);
     }
-    // The body a path served last before it changed no longer verifies
-    // there, unless the same bytes are still served at that path.
-    if let Some((key, encoding, old)) = model.stale.last() {
-        let still_served = model
-            .assets
-            .get(key)
-            .is_some_and(|a| a.encodings.values().any(|e| &e.bytes == old));
-        if !still_served {
-            let request = get(&host, &url(key)).with_header("accept-encoding", encoding);
-            let mut response = h.fetch(&request, Some(2));
-            if response.status == 200 {
-                response.body = old.clone();
-                prop_assert!(
-                    h.verify(&request, &response, 2).is_err(),
-                    "an old body of {} {} still verifies",
-                    key,
-                    encoding
-                );
-            }
+    // Every key nothing answers gets exactly that fallback.
+    for key in KEYS {
+        if resolve(model, key).is_none() {
+            let response = read_v2(h, get(&host, &url(key)))?;
+            prop_assert_eq!(response.status, missing.status, "{}", key);
+            prop_assert!(
+                response.body == missing.body,
+                "{} is not answered with the fallback",
+                key
+            );
+        }
+    }
+    // The latest old body of every key and encoding still does not verify.
+    let mut latest: BTreeMap<(&str, &str), &[u8]> = BTreeMap::new();
+    for (key, encoding, old) in &model.stale {
+        latest.insert((key, encoding), old);
+    }
+    for ((key, encoding), old) in latest {
+        check_stale(h, model, key, encoding, old)?;
+    }
+    Ok(())
+}
+
+/// A body `key` served under `encoding` before it changed does not verify
+/// there any more, under v2 or v1, unless the same bytes are still served
+/// at that key.
+fn check_stale<T: Target>(
+    h: &mut T,
+    model: &Model,
+    key: &str,
+    encoding: &str,
+    old: &[u8],
+) -> Result<(), TestCaseError> {
+    let still_served = model
+        .assets
+        .get(key)
+        .is_some_and(|a| a.encodings.values().any(|e| e.bytes == old));
+    if still_served {
+        return Ok(());
+    }
+    let request = get(&h.gateway_host(), &url(key)).with_header("accept-encoding", encoding);
+    for (version, min_version) in [(Some(2), 2), (None, 1)] {
+        let mut response = h.fetch(&request, version);
+        if response.status == 200 {
+            response.body = old.to_vec();
+            prop_assert!(
+                h.verify(&request, &response, min_version).is_err(),
+                "an old body of {} {} still verifies (v{})",
+                key,
+                encoding,
+                min_version
+            );
         }
     }
     Ok(())
@@ -1865,6 +1900,7 @@ pub fn run<T: Target>(run: &Run, make: impl Fn() -> T) -> usize {
         let mut model = Model::new(h.time());
         for (step, op) in ops.iter().enumerate() {
             let t = std::time::Instant::now();
+            let retired = model.stale.len();
             apply(&mut h, &mut model, op)?;
             timed(0, t);
             operations.set(operations.get() + 1);
@@ -1872,6 +1908,10 @@ pub fn run<T: Target>(run: &Run, make: impl Fn() -> T) -> usize {
             check_state(&mut h, &model)?;
             timed(1, t);
             let t = std::time::Instant::now();
+            // Every body this step replaced or removed.
+            for (key, encoding, old) in model.stale[retired..].to_vec() {
+                check_stale(&mut h, &model, &key, &encoding, &old)?;
+            }
             if step % full_every == full_every - 1 || step == ops.len() - 1 {
                 check_served(&mut h, &model, None)?;
             } else {

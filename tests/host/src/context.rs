@@ -4,6 +4,7 @@
 use wasmtime::Memory;
 
 use crate::call_queue::{Closure, OutgoingCall};
+use crate::limits::MemoryLimits;
 use crate::stable::StableMemory;
 
 /// The execution contexts of the interface specification that the host
@@ -164,6 +165,9 @@ pub(crate) struct CanisterData {
     pub stable: StableMemory,
     pub certified_data: Vec<u8>,
     pub global_timer: u64,
+    /// Kept here, not in the host, because the store's resource limiter
+    /// (`heap_limit.rs`) and `ic0.stable64_grow` can only see the store.
+    pub memory_limits: MemoryLimits,
     /// The exported memory, once instantiated.
     pub memory: Option<Memory>,
     /// `None` between messages.

@@ -81,4 +81,9 @@ pub(crate) enum HostTrap {
     Contract(String),
     #[error("reply of {size} bytes exceeds the limit of {limit} bytes")]
     ReplyTooLarge { size: usize, limit: usize },
+    /// The heap grew past the canister's `wasm_memory_limit`.
+    #[error(
+        "Canister exceeded its Wasm memory limit of {limit} bytes: memory.grow asked for {requested} bytes"
+    )]
+    WasmMemoryLimit { limit: u64, requested: u64 },
 }

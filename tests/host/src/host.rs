@@ -52,6 +52,7 @@ pub struct Host {
     controllers: Vec<Principal>,
     canister_version: u64,
     limits: InstructionLimits,
+    memory_limits: MemoryLimits,
     canister: Option<Canister>,
 }
 
@@ -108,6 +109,7 @@ impl Host {
             controllers: Vec::new(),
             canister_version: 0,
             limits: InstructionLimits::default(),
+            memory_limits: MemoryLimits::default(),
             canister: None,
         }
     }
@@ -143,6 +145,21 @@ impl Host {
 
     pub fn instruction_limits(&self) -> InstructionLimits {
         self.limits
+    }
+
+    /// Replaces the memory limits (none by default), for the canister
+    /// installed now and any installed or upgraded later. They apply from
+    /// the next message on; memory already held is kept even if above
+    /// them. See [`MemoryLimits`] for how each fails.
+    pub fn set_memory_limits(&mut self, limits: MemoryLimits) {
+        self.memory_limits = limits;
+        if let Some(canister) = &mut self.canister {
+            canister.data_mut().memory_limits = limits;
+        }
+    }
+
+    pub fn memory_limits(&self) -> MemoryLimits {
+        self.memory_limits
     }
 
     pub fn add_controller(&mut self, controller: Principal) {
@@ -208,7 +225,11 @@ impl Host {
             return Err(CallError::AlreadyInstalled);
         }
         check_arg(arg)?;
-        let mut canister = Canister::instantiate(module, CanisterData::default())?;
+        let data = CanisterData {
+            memory_limits: self.memory_limits,
+            ..CanisterData::default()
+        };
+        let mut canister = Canister::instantiate(module, data)?;
         // The installer is a controller already while canister_init runs,
         // and stays one only if the install succeeds.
         let new_controller = !self.controllers.contains(&caller);
@@ -293,6 +314,7 @@ impl Host {
         let data = CanisterData {
             stable: std::mem::take(&mut old.data_mut().stable),
             certified_data: old.data().certified_data.clone(),
+            memory_limits: self.memory_limits,
             ..CanisterData::default()
         };
         let mut new = match Canister::try_instantiate(module, data) {
@@ -588,6 +610,11 @@ fn classify(error: wasmtime::Error, instructions: u64, fuel: u64) -> CallError {
         return match trap {
             HostTrap::Explicit(message) | HostTrap::Contract(message) => CallError::Trapped {
                 message: message.clone(),
+                instructions,
+            },
+            // The IC reports it as a trap of the message, and so do we.
+            HostTrap::WasmMemoryLimit { .. } => CallError::Trapped {
+                message: trap.to_string(),
                 instructions,
             },
             HostTrap::ReplyTooLarge { size, limit } => CallError::ReplyTooLarge {

@@ -54,6 +54,9 @@ impl Canister {
         data: CanisterData,
     ) -> Result<Self, Box<(CallError, CanisterData)>> {
         let mut store = Store::new(engine(), data);
+        // The heap limit (`heap_limit.rs`) reads the limits and the
+        // current message from the store's data.
+        store.limiter(|data| data as &mut dyn wasmtime::ResourceLimiter);
         let linker = linker();
         for import in module.module().imports() {
             if linker

@@ -17,6 +17,10 @@
 //! Rules worth knowing (they follow the IC interface specification):
 //! - a trap, an exhausted instruction budget or an oversized reply undoes
 //!   the whole message: heap, globals, stable memory, certified data;
+//! - memory limits ([`Host::set_memory_limits`]) fail a message as the
+//!   IC does: a stable grow past the limit returns -1, a heap grow past
+//!   `wasm_memory_limit` traps (see [`MemoryLimits`]); either way nothing
+//!   the message did is kept;
 //! - a reject (`ic0.msg_reject`) or a missing reply keeps an update's
 //!   changes, as on the IC;
 //! - queries never keep changes; a query method called with
@@ -47,6 +51,7 @@ mod call_queue;
 mod certify;
 mod context;
 mod error;
+mod heap_limit;
 mod host;
 mod ic0;
 mod instance;
@@ -59,5 +64,5 @@ mod stable;
 pub use candid::Principal;
 pub use error::{CallError, HostError};
 pub use host::{Host, Outcome, Reply};
-pub use limits::InstructionLimits;
+pub use limits::{InstructionLimits, MemoryLimits};
 pub use module::{CompiledModule, compile};

@@ -45,6 +45,7 @@ pub const PAGE_SIZE: u64 = 64 * 1024;
 /// Stable memory the host is willing to back with RAM (8 GiB: the long
 /// run of issue 10 stores 5 GiB); the IC allows far more, and a grow past
 /// this fails the way a full subnet does (`stable64_grow` returns -1).
+/// [`MemoryLimits::stable_pages`] can only lower it.
 pub const MAX_STABLE_PAGES: u64 = 131_072;
 
 /// Cycle balance reported by `ic0.canister_cycle_balance128`: the host
@@ -68,5 +69,45 @@ impl Default for InstructionLimits {
             update: UPDATE_INSTRUCTIONS,
             install: INSTALL_INSTRUCTIONS,
         }
+    }
+}
+
+/// Per-canister memory limits, for tests that make a message run out of
+/// memory part way. The default sets none: stable memory stops at
+/// [`MAX_STABLE_PAGES`] and the heap at wasm32's 4 GiB.
+///
+/// The two fail differently, because the IC's do:
+/// - stable memory: a grow past `stable_pages` makes `ic0.stable64_grow`
+///   (and `ic0.stable_grow`) return -1, as on a subnet that is out of
+///   memory or a canister at its memory allocation. The canister decides
+///   what follows; `ic-stable-structures` traps.
+/// - the heap: `heap_pages` is the IC's `wasm_memory_limit`, which does
+///   not make `memory.grow` return -1 but traps the message that grows the
+///   heap past it, and only in updates, `canister_init` and
+///   `canister_post_upgrade`. Queries, callbacks, `inspect_message` and
+///   `canister_pre_upgrade` ignore it (so a canister over its limit can
+///   still be read and upgraded), as on the IC.
+///
+/// Either way a message that hits a limit traps and is rolled back like
+/// any other trap.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct MemoryLimits {
+    /// Largest stable memory, in 64 KiB pages.
+    pub stable_pages: Option<u64>,
+    /// Largest wasm heap, in 64 KiB pages (`wasm_memory_limit`).
+    pub heap_pages: Option<u64>,
+}
+
+impl MemoryLimits {
+    /// The stable memory size no grow may pass.
+    pub fn max_stable_pages(&self) -> u64 {
+        self.stable_pages
+            .map_or(MAX_STABLE_PAGES, |pages| pages.min(MAX_STABLE_PAGES))
+    }
+
+    /// The heap size in bytes no grow may pass in a message the limit
+    /// applies to, if there is a limit.
+    pub fn max_heap_bytes(&self) -> Option<u64> {
+        self.heap_pages.map(|pages| pages.saturating_mul(PAGE_SIZE))
     }
 }

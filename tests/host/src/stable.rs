@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 
-use crate::limits::{MAX_STABLE_PAGES, PAGE_SIZE};
+use crate::limits::PAGE_SIZE;
 
 const PAGE: usize = PAGE_SIZE as usize;
 
@@ -27,12 +27,13 @@ impl StableMemory {
         (self.bytes.len() / PAGE) as u64
     }
 
-    /// Grows by `new_pages`; `None` if that would exceed the host's limit.
+    /// Grows by `new_pages`; `None` if that would pass `max_pages` (see
+    /// [`MemoryLimits::max_stable_pages`](crate::limits::MemoryLimits)).
     /// Returns the previous size in pages.
-    pub fn grow(&mut self, new_pages: u64) -> Option<u64> {
+    pub fn grow(&mut self, new_pages: u64, max_pages: u64) -> Option<u64> {
         let old = self.pages();
         let total = old.checked_add(new_pages)?;
-        if total > MAX_STABLE_PAGES {
+        if total > max_pages {
             return None;
         }
         // New pages are zero and the journal truncates them on rollback,
@@ -106,15 +107,16 @@ impl StableMemory {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::limits::MAX_STABLE_PAGES;
 
     #[test]
     fn rollback_restores_pages_and_size() {
         let mut m = StableMemory::default();
-        m.grow(2);
+        m.grow(2, MAX_STABLE_PAGES);
         assert!(m.write(10, b"kept"));
         m.begin();
         assert!(m.write(8, b"changed!"));
-        m.grow(3);
+        m.grow(3, MAX_STABLE_PAGES);
         assert!(m.write(PAGE as u64 * 4, b"new"));
         m.rollback();
         assert_eq!(m.pages(), 2);
@@ -124,9 +126,18 @@ mod tests {
     #[test]
     fn out_of_bounds_access_is_refused() {
         let mut m = StableMemory::default();
-        m.grow(1);
+        m.grow(1, MAX_STABLE_PAGES);
         assert!(m.read(PAGE as u64 - 1, 2).is_none());
         assert!(!m.write(u64::MAX, b"x"));
-        assert!(m.grow(MAX_STABLE_PAGES).is_none());
+        assert!(m.grow(MAX_STABLE_PAGES, MAX_STABLE_PAGES).is_none());
+    }
+
+    #[test]
+    fn a_grow_past_the_limit_is_refused_and_changes_nothing() {
+        let mut m = StableMemory::default();
+        assert_eq!(m.grow(3, 4), Some(0));
+        assert_eq!(m.grow(2, 4), None);
+        assert_eq!(m.pages(), 3);
+        assert_eq!(m.grow(1, 4), Some(3));
     }
 }

@@ -15,7 +15,8 @@ pub(super) fn define(l: &mut Linker<CanisterData>) -> wasmtime::Result<()> {
         "stable64_grow",
         |mut c: Ctx<'_>, new_pages: u64| -> Res<u64> {
             message(&c, "stable64_grow")?;
-            Ok(c.data_mut().stable.grow(new_pages).unwrap_or(u64::MAX))
+            let max = c.data().memory_limits.max_stable_pages();
+            Ok(c.data_mut().stable.grow(new_pages, max).unwrap_or(u64::MAX))
         },
     )?;
     l.func_wrap(
@@ -44,13 +45,14 @@ pub(super) fn define(l: &mut Linker<CanisterData>) -> wasmtime::Result<()> {
         "stable_grow",
         |mut c: Ctx<'_>, new_pages: u32| -> Res<u32> {
             message(&c, "stable_grow")?;
+            let max = c.data().memory_limits.max_stable_pages();
             let stable = &mut c.data_mut().stable;
             // The 32-bit API cannot address more than 4 GiB.
             if stable.pages() + u64::from(new_pages) > 65_536 {
                 return Ok(u32::MAX);
             }
             Ok(stable
-                .grow(u64::from(new_pages))
+                .grow(u64::from(new_pages), max)
                 .map_or(u32::MAX, |old| old as u32))
         },
     )?;

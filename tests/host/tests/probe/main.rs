@@ -8,6 +8,7 @@ mod context_rules;
 mod identity;
 mod instructions;
 mod link;
+mod memory_limits;
 mod queries;
 mod rollback;
 mod self_calls;

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use candid::Principal;
-pub use wasm_host::InstructionLimits;
+pub use wasm_host::{InstructionLimits, MemoryLimits};
 
 /// A call's reply and, where the backend can tell, the instructions it used.
 #[derive(Debug)]
@@ -42,6 +42,13 @@ pub trait Backend {
     /// upgrade run out part way. Only the in-process host can; the others
     /// return false and the scenario says SKIPPED.
     fn set_instruction_limits(&mut self, _limits: InstructionLimits) -> bool {
+        false
+    }
+    /// Sets the canister's memory limits (stable pages, heap pages), to
+    /// make a call or an upgrade run out of memory part way. Only the
+    /// in-process host can; the others return false and the scenario says
+    /// SKIPPED.
+    fn set_memory_limits(&mut self, _limits: MemoryLimits) -> bool {
         false
     }
     /// The canister's certified data as the system holds it, where the

@@ -9,7 +9,7 @@ use candid::Principal;
 use sha2::{Digest, Sha256};
 use wasm_host::{CompiledModule, Host};
 
-use crate::backend::{Backend, Called, InstructionLimits, principal};
+use crate::backend::{Backend, Called, InstructionLimits, MemoryLimits, principal};
 
 pub struct HostBackend {
     host: Host,
@@ -119,6 +119,11 @@ impl Backend for HostBackend {
 
     fn set_instruction_limits(&mut self, limits: InstructionLimits) -> bool {
         self.host.set_instruction_limits(limits);
+        true
+    }
+
+    fn set_memory_limits(&mut self, limits: MemoryLimits) -> bool {
+        self.host.set_memory_limits(limits);
         true
     }
 

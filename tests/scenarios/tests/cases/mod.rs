@@ -4,6 +4,7 @@ mod certification_v2;
 mod changes;
 mod compat;
 mod lifecycle;
+mod memory_limits;
 mod model;
 mod permissions;
 mod proposals;
@@ -120,6 +121,10 @@ pub const ALL: &[(&str, Scenario)] = &[
     (
         "reliability_certified_data_is_never_set_from_a_query",
         reliability::certified_data_is_never_set_from_a_query,
+    ),
+    (
+        "reliability_memory_limits_hit_mid_commit_roll_back",
+        memory_limits::memory_limits_hit_mid_commit_roll_back,
     ),
 ];
 

@@ -2,6 +2,8 @@
 //! `AssetServer` core. Only this module calls `ic_cdk`. Every method that
 //! may change assets goes through `write`, which certifies the new root.
 
+#[cfg(feature = "phases")]
+mod bench;
 mod governance;
 mod hashing;
 mod lifecycle;

@@ -10,6 +10,29 @@ use scenarios::site::{SiteFile, large_body, site_file};
 /// Assets per commit, as a sync of many files splits its commits.
 const PER_COMMIT: usize = 1_000;
 
+/// 1.8 MiB: under dfx's 1.9 MB chunks, so uploaded in one.
+const ONE_CHUNK_BODY: usize = 1_887_436;
+
+const MIB: usize = 1024 * 1024;
+
+fn per_mib(instructions: u64, bytes: usize) -> u64 {
+    (instructions as u128 * MIB as u128 / bytes as u128) as u64
+}
+
+/// What SHA-256 alone costs per MiB in our wasm: the phases build's
+/// `bench_hash_floor` probe hashing 5 MiB already on the heap.
+pub fn hash_floor_per_mib(phases_wasm: Vec<u8>) -> u64 {
+    let mut client = AssetClient::install(scenarios::backend::host_backend(), phases_wasm);
+    let ((spent,), _): ((u64,), _) = client
+        .query(
+            candid::Principal::anonymous(),
+            "bench_hash_floor",
+            (5 * MIB as u64,),
+        )
+        .expect("bench_hash_floor");
+    per_mib(spent, 5 * MIB)
+}
+
 /// One measured workload: its label and instructions (or bytes).
 pub type Measured = Vec<(String, u64)>;
 
@@ -115,6 +138,20 @@ pub fn measure(wasm: Vec<u8>, phases: bool) -> (Measured, Vec<Breakdown>) {
     recorder.rows.push((
         "upload per MiB (create_chunk + commit_batch, 5 MiB file)".into(),
         (upload.chunk_instructions + upload.commit_instructions) / 5,
+    ));
+    // A body of one chunk: v1 and v2 certify the same SHA-256 of it.
+    let one_chunk = site_file(
+        "/one-chunk.bin",
+        "application/octet-stream",
+        large_body(ONE_CHUNK_BODY),
+    );
+    let upload = client.upload(admin, &[one_chunk], 1_900_000).unwrap();
+    recorder.rows.push((
+        "upload per MiB (create_chunk + commit_batch, 1.8 MiB file in one chunk)".into(),
+        per_mib(
+            upload.chunk_instructions + upload.commit_instructions,
+            ONE_CHUNK_BODY,
+        ),
     ));
     recorder.serve(
         &mut client,

@@ -5,10 +5,16 @@
 //! once instead of once per insert below it.
 //!
 //! Each level keeps its children sorted by label and combines them with
-//! forks into a balanced binary tree (halving the sorted range), whose
-//! hashes it keeps in pre-order. Witnesses reveal a path and prune
-//! everything else; a label that is absent is proven absent by revealing
-//! its neighbours, as the verifier's lookup requires.
+//! forks in two stages. The children are cut into groups after each child
+//! whose label `ends_group` (about one in 64, decided by the label alone);
+//! each group's children are combined into a balanced binary tree (halving
+//! the sorted range), and the groups' roots again the same way. A change
+//! below one child so rehashes its group and the groups' tree (some 64
+//! plus n/64 forks) instead of every fork of the level, and the shape
+//! depends only on the labels, never on the order of changes. Each group
+//! keeps its forks in pre-order, on its last child. Witnesses reveal a path
+//! and prune everything else; a label that is absent is proven absent by
+//! revealing its neighbours, as the verifier's lookup requires.
 
 mod saved;
 
@@ -55,6 +61,24 @@ pub fn labeled_hash(label: &[u8], child: &Hash) -> Hash {
 pub fn empty_leaf_hash() -> Hash {
     static HASH: std::sync::OnceLock<Hash> = std::sync::OnceLock::new();
     *HASH.get_or_init(|| leaf_hash(b""))
+}
+
+/// Whether a group of a level's children ends at the child labeled
+/// `label`: for one label in 64, those whose FNV-1a (64 bits), mixed by
+/// MurmurHash3's finalizer, is below 2^58. The finalizer because FNV-1a
+/// alone barely changes its high bits over a short label (none of `k0` to
+/// `k2999` would end a group).
+pub fn ends_group(label: &[u8]) -> bool {
+    use std::hash::Hasher;
+    let mut hasher = fnv::FnvHasher::default();
+    hasher.write(label);
+    let mut h = hasher.finish();
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+    h ^= h >> 33;
+    h >> 58 == 0
 }
 
 pub fn leaf_hash(value: &[u8]) -> Hash {
@@ -256,7 +280,7 @@ impl LazyTree {
                 }
             }
         }
-        root.write_reveal(&reveals, 0, root.children.len(), 0, out);
+        root.write_reveal(&reveals, 0, root.groups.len(), 0, out);
     }
 
     /// Reveals `path`: each label on it, or the proof that it is absent;
@@ -279,15 +303,47 @@ struct Child {
     node: Node,
     /// `labeled(label, node)`'s hash, while it is known to be current.
     hash: Option<Hash>,
+    /// `ends_group(label)`.
+    ends_group: bool,
+    /// On the last child of a group: the group's fork tree in pre-order
+    /// (`2m - 1` entries for `m` children), while the group's membership
+    /// is what it was when hashed (`Level::touch` drops it when not).
+    group: Option<Box<[Hash]>>,
+}
+
+impl Child {
+    /// `labeled(label, node)`'s hash, computed if not current.
+    fn hash(&mut self) -> Hash {
+        match self.hash {
+            Some(hash) => hash,
+            None => {
+                let hash = labeled_hash(&self.label, &self.node.hash());
+                self.hash = Some(hash);
+                hash
+            }
+        }
+    }
+
+    fn new(label: &[u8], node: Node) -> Self {
+        Self {
+            label: label.into(),
+            node,
+            hash: None,
+            ends_group: ends_group(label),
+            group: None,
+        }
+    }
 }
 
 #[derive(Default)]
 struct Level {
     /// Sorted by label.
     children: Vec<Child>,
-    /// The fork tree over the children's hashes, in pre-order (`2n - 1`
+    /// Where each group ends (exclusive), while `clean`.
+    groups: Vec<usize>,
+    /// The fork tree over the groups' roots, in pre-order (`2g - 1`
     /// entries), while `clean`.
-    shape: Vec<Hash>,
+    top: Vec<Hash>,
     clean: bool,
 }
 
@@ -324,14 +380,7 @@ impl Level {
         let i = match self.find(label) {
             Ok(i) => i,
             Err(i) => {
-                self.children.insert(
-                    i,
-                    Child {
-                        label: (*label).into(),
-                        node: Node::Level(Box::default()),
-                        hash: None,
-                    },
-                );
+                self.add(i, Child::new(label, Node::Level(Box::default())));
                 i
             }
         };
@@ -356,14 +405,7 @@ impl Level {
                 } else {
                     Node::Level(Box::default())
                 };
-                self.children.insert(
-                    i,
-                    Child {
-                        label: (*label).into(),
-                        node,
-                        hash: None,
-                    },
-                );
+                self.add(i, Child::new(label, node));
                 i
             }
         };
@@ -400,38 +442,95 @@ impl Level {
         self.clean = false;
         if remove {
             self.children.remove(i);
+            // The group that held it (or, if it ended one, the merged one).
+            self.touch(i.min(self.children.len().saturating_sub(1)));
         } else {
             self.children[i].hash = None;
         }
         self.children.is_empty()
     }
 
+    /// Inserts `child` at `i`, dropping the forks of the groups whose
+    /// membership that changes.
+    fn add(&mut self, i: usize, child: Child) {
+        let splits = child.ends_group;
+        self.children.insert(i, child);
+        self.touch(i);
+        if splits {
+            // The rest of the group it cut in two.
+            self.touch(i + 1);
+        }
+    }
+
+    /// Drops the forks of the group holding child `i`: they are kept on
+    /// its last child, the first at or after `i` that ends a group (or the
+    /// level's last). Called after every insert and removal, so a group
+    /// whose children changed is never taken as hashed.
+    fn touch(&mut self, i: usize) {
+        let n = self.children.len();
+        if i >= n {
+            return;
+        }
+        let last = (i..n)
+            .find(|&j| self.children[j].ends_group)
+            .unwrap_or(n - 1);
+        self.children[last].group = None;
+    }
+
     fn hash(&mut self) -> Hash {
         if !self.clean {
             self.rehash();
         }
-        self.shape.first().copied().unwrap_or_else(empty_hash)
+        self.top.first().copied().unwrap_or_else(empty_hash)
     }
 
+    /// Hashes the children that changed, the forks of the groups that hold
+    /// them or whose membership changed, and the groups' tree.
     fn rehash(&mut self) {
-        let hashes: Vec<Hash> = self
-            .children
-            .iter_mut()
-            .map(|child| match child.hash {
-                Some(hash) => hash,
-                None => {
-                    let hash = labeled_hash(&child.label, &child.node.hash());
-                    child.hash = Some(hash);
-                    hash
-                }
-            })
-            .collect();
-        self.shape.clear();
-        if !hashes.is_empty() {
-            self.shape.resize(2 * hashes.len() - 1, [0; 32]);
-            fill(&mut self.shape, &hashes, 0, hashes.len(), 0);
+        self.groups.clear();
+        let mut roots: Vec<Hash> = Vec::new();
+        let n = self.children.len();
+        let mut start = 0;
+        for end in 1..=n {
+            if end < n && !self.children[end - 1].ends_group {
+                continue;
+            }
+            let members = &mut self.children[start..end];
+            let m = members.len();
+            let kept = members[m - 1]
+                .group
+                .as_ref()
+                .is_some_and(|forks| forks.len() == 2 * m - 1)
+                && members.iter().all(|child| child.hash.is_some());
+            if !kept {
+                let hashes: Vec<Hash> = members.iter_mut().map(Child::hash).collect();
+                let mut forks = vec![[0; 32]; 2 * m - 1];
+                fill(&mut forks, &hashes, 0, m, 0);
+                members[m - 1].group = Some(forks.into());
+            }
+            roots.push(members[m - 1].group.as_ref().expect("just hashed")[0]);
+            self.groups.push(end);
+            start = end;
+        }
+        self.top.clear();
+        if !roots.is_empty() {
+            self.top.resize(2 * roots.len() - 1, [0; 32]);
+            fill(&mut self.top, &roots, 0, roots.len(), 0);
         }
         self.clean = true;
+    }
+
+    /// The first child of group `g`.
+    fn group_start(&self, g: usize) -> usize {
+        if g == 0 { 0 } else { self.groups[g - 1] }
+    }
+
+    /// The forks of group `g` (clean tree).
+    fn group_forks(&self, g: usize) -> &[Hash] {
+        self.children[self.groups[g] - 1]
+            .group
+            .as_deref()
+            .expect("a clean level's groups are hashed")
     }
 
     /// Needs `hash` called first (the tree is clean).
@@ -460,20 +559,45 @@ impl Level {
         }
     }
 
-    /// `reveal_range` written straight as CBOR: `reveals` (sorted, one per
-    /// index) says which children show and whether whole or pruned.
+    /// `reveal` written straight as CBOR: `reveals` (sorted, one per
+    /// index) says which children show and whether whole or pruned. Over
+    /// groups `glo..ghi`, whose tree's forks start at `top[pos]`.
     fn write_reveal(
         &self,
+        reveals: &[(usize, bool)],
+        glo: usize,
+        ghi: usize,
+        pos: usize,
+        out: &mut Vec<u8>,
+    ) {
+        let (lo, hi) = (self.group_start(glo), self.groups[ghi - 1]);
+        let inside = within(reveals, lo, hi);
+        if inside.is_empty() {
+            Witness::Pruned(self.top[pos]).write_cbor(out);
+        } else if ghi - glo == 1 {
+            self.write_group(self.group_forks(glo), inside, lo, hi, 0, out);
+        } else {
+            let mid = glo + (ghi - glo) / 2;
+            out.extend_from_slice(&[0x83, 0x01]);
+            self.write_reveal(inside, glo, mid, pos + 1, out);
+            self.write_reveal(inside, mid, ghi, pos + 2 * (mid - glo), out);
+        }
+    }
+
+    /// `write_reveal` inside one group: children `lo..hi`, whose tree's
+    /// forks start at `forks[pos]`.
+    fn write_group(
+        &self,
+        forks: &[Hash],
         reveals: &[(usize, bool)],
         lo: usize,
         hi: usize,
         pos: usize,
         out: &mut Vec<u8>,
     ) {
-        let first = reveals.partition_point(|&(i, _)| i < lo);
-        let inside = &reveals[first..reveals.partition_point(|&(i, _)| i < hi)];
+        let inside = within(reveals, lo, hi);
         if inside.is_empty() {
-            Witness::Pruned(self.shape[pos]).write_cbor(out);
+            Witness::Pruned(forks[pos]).write_cbor(out);
             return;
         }
         if hi - lo == 1 {
@@ -489,8 +613,8 @@ impl Level {
         }
         let mid = lo + (hi - lo) / 2;
         out.extend_from_slice(&[0x83, 0x01]);
-        self.write_reveal(inside, lo, mid, pos + 1, out);
-        self.write_reveal(inside, mid, hi, pos + 2 * (mid - lo), out);
+        self.write_group(forks, inside, lo, mid, pos + 1, out);
+        self.write_group(forks, inside, mid, hi, pos + 2 * (mid - lo), out);
     }
 
     /// The hash of `child`'s node (clean tree).
@@ -498,18 +622,45 @@ impl Level {
         match &child.node {
             Node::Leaf(value) if value.is_empty() => empty_leaf_hash(),
             Node::Leaf(value) => leaf_hash(value),
-            Node::Level(level) => level.shape.first().copied().unwrap_or_else(empty_hash),
+            Node::Level(level) => level.top.first().copied().unwrap_or_else(empty_hash),
         }
     }
 
     /// The fork tree with the children at `indices` (sorted) revealed as
     /// `labeled(label, inner(child))` and the rest pruned.
     fn reveal(&self, indices: &[usize], inner: &dyn Fn(&Child) -> Witness) -> Witness {
-        self.reveal_range(indices, inner, 0, self.children.len(), 0)
+        self.reveal_groups(indices, inner, 0, self.groups.len(), 0)
     }
 
+    /// `reveal` over groups `glo..ghi`, whose tree's forks start at
+    /// `top[pos]`.
+    fn reveal_groups(
+        &self,
+        indices: &[usize],
+        inner: &dyn Fn(&Child) -> Witness,
+        glo: usize,
+        ghi: usize,
+        pos: usize,
+    ) -> Witness {
+        let (lo, hi) = (self.group_start(glo), self.groups[ghi - 1]);
+        if !indices.iter().any(|&i| lo <= i && i < hi) {
+            return Witness::Pruned(self.top[pos]);
+        }
+        if ghi - glo == 1 {
+            return self.reveal_range(self.group_forks(glo), indices, inner, lo, hi, 0);
+        }
+        let mid = glo + (ghi - glo) / 2;
+        Witness::Fork(
+            Box::new(self.reveal_groups(indices, inner, glo, mid, pos + 1)),
+            Box::new(self.reveal_groups(indices, inner, mid, ghi, pos + 2 * (mid - glo))),
+        )
+    }
+
+    /// `reveal` inside one group: children `lo..hi`, whose tree's forks
+    /// start at `forks[pos]`.
     fn reveal_range(
         &self,
+        forks: &[Hash],
         indices: &[usize],
         inner: &dyn Fn(&Child) -> Witness,
         lo: usize,
@@ -517,7 +668,7 @@ impl Level {
         pos: usize,
     ) -> Witness {
         if !indices.iter().any(|&i| lo <= i && i < hi) {
-            return Witness::Pruned(self.shape[pos]);
+            return Witness::Pruned(forks[pos]);
         }
         if hi - lo == 1 {
             let child = &self.children[lo];
@@ -525,10 +676,17 @@ impl Level {
         }
         let mid = lo + (hi - lo) / 2;
         Witness::Fork(
-            Box::new(self.reveal_range(indices, inner, lo, mid, pos + 1)),
-            Box::new(self.reveal_range(indices, inner, mid, hi, pos + 2 * (mid - lo))),
+            Box::new(self.reveal_range(forks, indices, inner, lo, mid, pos + 1)),
+            Box::new(self.reveal_range(forks, indices, inner, mid, hi, pos + 2 * (mid - lo))),
         )
     }
+}
+
+/// The entries of `reveals` (sorted by index) for children `lo..hi`.
+fn within(reveals: &[(usize, bool)], lo: usize, hi: usize) -> &[(usize, bool)] {
+    let first = reveals.partition_point(|&(i, _)| i < lo);
+    let last = reveals.partition_point(|&(i, _)| i < hi);
+    &reveals[first..last]
 }
 
 /// Fills `shape[pos..]` with the fork tree over `hashes[lo..hi]`.
@@ -662,6 +820,160 @@ mod tests {
         let mut written = Vec::new();
         LazyTree::default().write_top_witness(&[b"/a"], &mut written);
         assert_eq!(written, [0x81, 0x00]);
+    }
+
+    /// The root of one level of leaves from the definition alone: cut
+    /// after each label that `ends_group`, halve inside each group, halve
+    /// over the groups' roots.
+    fn defined_root(leaves: &[(Vec<u8>, Vec<u8>)]) -> Hash {
+        fn halve(hashes: &[Hash]) -> Hash {
+            match hashes.len() {
+                0 => empty_hash(),
+                1 => hashes[0],
+                n => fork_hash(&halve(&hashes[..n / 2]), &halve(&hashes[n / 2..])),
+            }
+        }
+        let mut roots = Vec::new();
+        let mut group = Vec::new();
+        for (i, (label, value)) in leaves.iter().enumerate() {
+            group.push(labeled_hash(label, &leaf_hash(value)));
+            if ends_group(label) || i + 1 == leaves.len() {
+                roots.push(halve(&group));
+                group.clear();
+            }
+        }
+        halve(&roots)
+    }
+
+    /// A small deterministic generator (xorshift), so failures repeat.
+    struct Rng(u64);
+    impl Rng {
+        fn below(&mut self, n: u64) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0 % n
+        }
+    }
+
+    #[test]
+    fn large_levels_are_cut_into_groups_as_defined() {
+        let mut t = LazyTree::default();
+        let mut leaves = Vec::new();
+        for i in 0..5000u32 {
+            let label = format!("/pages/{i:05}.html").into_bytes();
+            let value = i.to_be_bytes().to_vec();
+            t.set_leaf(&label, &value);
+            leaves.push((label, value));
+        }
+        leaves.sort();
+        assert_eq!(t.root_hash(), defined_root(&leaves));
+        let groups = t.root.borrow().groups.len();
+        assert!((40..=120).contains(&groups), "{groups} groups of 5,000");
+    }
+
+    #[test]
+    fn changes_between_hashings_give_the_root_of_the_tree_built_at_once() {
+        let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+        let mut t = LazyTree::default();
+        let mut held: std::collections::BTreeMap<Vec<u8>, Vec<u8>> = Default::default();
+        for step in 0..6000 {
+            let label = format!("k{}", rng.below(3000)).into_bytes();
+            match rng.below(4) {
+                0 => {
+                    t.delete(&[&label]);
+                    held.remove(&label);
+                }
+                _ => {
+                    let value = vec![rng.below(256) as u8];
+                    t.set_leaf(&label, &value);
+                    held.insert(label, value);
+                }
+            }
+            // Hash at random moments, so changes pile up between hashings.
+            if rng.below(40) == 0 || step == 5999 {
+                let leaves: Vec<(Vec<u8>, Vec<u8>)> = held.clone().into_iter().collect();
+                assert_eq!(t.root_hash(), defined_root(&leaves), "step {step}");
+            }
+        }
+        // A nested level behaves the same.
+        let mut nested = LazyTree::default();
+        for (label, _) in &held {
+            nested.insert(&[b"a", label]);
+        }
+        let inner: Vec<(Vec<u8>, Vec<u8>)> = held.keys().map(|k| (k.clone(), Vec::new())).collect();
+        let w = nested.witness(&[b"a"]);
+        assert_eq!(w.digest(), nested.root_hash());
+        let Witness::Labeled(_, below) = w else {
+            panic!("a is revealed")
+        };
+        assert_eq!(below.digest(), defined_root(&inner));
+    }
+
+    #[test]
+    fn a_group_changed_to_its_old_size_is_hashed_again() {
+        // Group A ends at label b, group B follows. Removing b merges A's
+        // rest into B; removing as many of B's own children leaves a group
+        // of B's old size ending where B did, with other children: its old
+        // forks must not be taken.
+        let mut leaves: Vec<(Vec<u8>, Vec<u8>)> = (0..3000u32)
+            .map(|i| (format!("k{i}").into_bytes(), vec![1]))
+            .collect();
+        leaves.sort();
+        let ends: Vec<usize> = (0..leaves.len())
+            .filter(|&i| ends_group(&leaves[i].0))
+            .collect();
+        // A is (before, a_end], B is (a_end, b_end]: |A| >= 2, |B| >= |A|.
+        let (a_start, a_end, b_end) = ends
+            .windows(3)
+            .map(|w| (w[0] + 1, w[1], w[2]))
+            .find(|&(start, a, b)| a > start && b - a > a - start)
+            .expect("groups of the sizes wanted");
+        let mut t = LazyTree::default();
+        for (label, value) in &leaves {
+            t.set_leaf(label, value);
+        }
+        t.root_hash();
+        let mut removed = vec![a_end];
+        removed.extend((a_end + 1..b_end).take(a_end - a_start));
+        for &i in &removed {
+            t.delete(&[&leaves[i].0]);
+        }
+        let kept: Vec<(Vec<u8>, Vec<u8>)> = (0..leaves.len())
+            .filter(|i| !removed.contains(i))
+            .map(|i| leaves[i].clone())
+            .collect();
+        assert_eq!(t.root_hash(), defined_root(&kept));
+    }
+
+    #[test]
+    fn witnesses_across_groups_verify() {
+        let names: Vec<String> = (0..3000).map(|i| format!("/p{:05}", i * 3)).collect();
+        let mut t = LazyTree::default();
+        for (i, name) in names.iter().enumerate() {
+            t.set_leaf(name.as_bytes(), &[i as u8; 32]);
+        }
+        for i in (0..3000).step_by(37).chain([2999]) {
+            let found = names[i].as_bytes();
+            let absent = format!("/p{:05}", i * 3 + 1);
+            let paths: [&[&[u8]]; 2] = [&[found], &[absent.as_bytes()]];
+            let w = t.witness_all(&paths);
+            let decoded = decoded(&w);
+            assert_eq!(decoded.digest(), t.root_hash());
+            assert!(matches!(
+                decoded.lookup_path([found]),
+                LookupResult::Found(_)
+            ));
+            assert_eq!(
+                decoded.lookup_path([absent.as_bytes()]),
+                LookupResult::Absent
+            );
+            let mut expected = Vec::new();
+            w.write_cbor(&mut expected);
+            let mut written = Vec::new();
+            t.write_top_witness(&[found, absent.as_bytes()], &mut written);
+            assert_eq!(written, expected, "{i}");
+        }
     }
 
     #[test]

@@ -25,7 +25,7 @@ pub use responses::{
 pub use v1::{FALLBACK_PATH, V1Tree};
 pub use v2::{Scope, V2Tree, normalized};
 
-use lazy::fork_hash;
+pub use lazy::fork_hash;
 
 #[derive(Default)]
 pub struct CertifiedTree {

@@ -1459,8 +1459,9 @@ fn hex(bytes: &[u8]) -> String {
 }
 
 /// A labeled tree as the certified data defines it: at each level the
-/// children sorted by label, combined by forks into a balanced binary tree
-/// (the left half the smaller). Written here from that definition alone,
+/// children sorted by label, cut into groups after each label that
+/// `ends_group`; each group combined by forks into a balanced binary tree
+/// (the left half the smaller), and the groups' roots the same way. Written here from that definition alone,
 /// over plain maps: not the canister's lazily hashed tree, nor its history.
 /// (`ic-certified-map`'s `RbTree` and `ic-http-certification`'s tree would
 /// certify the same contents with another fork shape, so another root.)
@@ -1490,19 +1491,37 @@ impl Level {
     }
 
     fn hash(&self) -> [u8; 32] {
-        let children: Vec<[u8; 32]> = self
-            .0
-            .iter()
-            .map(|(label, node)| {
-                let hash = match node {
-                    Node::Leaf(value) => leaf_hash(value),
-                    Node::Level(level) => level.hash(),
-                };
-                labeled_hash(label, &hash)
-            })
-            .collect();
-        forks(&children)
+        let mut groups: Vec<[u8; 32]> = Vec::new();
+        let mut group: Vec<[u8; 32]> = Vec::new();
+        for (i, (label, node)) in self.0.iter().enumerate() {
+            let hash = match node {
+                Node::Leaf(value) => leaf_hash(value),
+                Node::Level(level) => level.hash(),
+            };
+            group.push(labeled_hash(label, &hash));
+            if ends_group(label) || i + 1 == self.0.len() {
+                groups.push(forks(&group));
+                group.clear();
+            }
+        }
+        forks(&groups)
     }
+}
+
+/// Whether a group ends at `label`: FNV-1a (64 bits) of the label, mixed
+/// by MurmurHash3's 64-bit finalizer, below 2^58.
+fn ends_group(label: &[u8]) -> bool {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for &byte in label {
+        h ^= u64::from(byte);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+    h ^= h >> 33;
+    h < 1 << 58
 }
 
 fn forks(hashes: &[[u8; 32]]) -> [u8; 32] {

@@ -4,9 +4,11 @@
 //!
 //! Form, depth first: a level is its child count, then per child its label,
 //! its kind (empty leaf, leaf with a value, level), the value or the level,
-//! and `labeled(label, node)`'s hash; then, for two children or more, the
-//! level's fork hashes in pre-order (one child's fork tree is its hash).
-//! Counts and lengths are unsigned LEB128.
+//! and `labeled(label, node)`'s hash; then the fork hashes in pre-order of
+//! each group of two children or more (the groups follow from the labels),
+//! then those of the groups' tree if there are two groups or more (one
+//! child's or one group's tree is its hash). Counts and lengths are
+//! unsigned LEB128.
 //!
 //! Reading checks the form (labels strictly ascending, known kinds, lengths
 //! inside the bytes, nothing left over) and returns `None` on any doubt;
@@ -150,10 +152,14 @@ fn save_level(level: &Level, out: &mut impl Write) -> io::Result<()> {
         }
         out.write_all(&child.hash.expect("the level was hashed"))?;
     }
-    if level.children.len() >= 2 {
-        for hash in &level.shape {
-            out.write_all(hash)?;
+    for g in 0..level.groups.len() {
+        let forks = level.group_forks(g);
+        if forks.len() > 1 {
+            forks.iter().try_for_each(|hash| out.write_all(hash))?;
         }
+    }
+    if level.top.len() > 1 {
+        level.top.iter().try_for_each(|hash| out.write_all(hash))?;
     }
     Ok(())
 }
@@ -175,24 +181,44 @@ fn load_level(input: &mut Source<impl Read>, depth: usize) -> Option<Level> {
             LEVEL => Node::Level(Box::new(load_level(input, depth + 1)?)),
             _ => return None,
         };
-        children.push(Child {
-            label,
-            node,
-            hash: Some(input.hash()?),
-        });
+        let mut child = Child::new(&label, node);
+        child.hash = Some(input.hash()?);
+        children.push(child);
     }
-    let shape = match children.len() {
-        0 => Vec::new(),
-        1 => vec![children[0].hash.expect("just read")],
-        n => (0..2 * n - 1)
-            .map(|_| input.hash())
-            .collect::<Option<Vec<Hash>>>()?,
-    };
+    let mut groups = Vec::new();
+    let mut roots = Vec::new();
+    let mut start = 0;
+    for end in 1..=children.len() {
+        if end < children.len() && !children[end - 1].ends_group {
+            continue;
+        }
+        let forks = read_forks(input, end - start, || children[start].hash)?;
+        roots.push(forks[0]);
+        children[end - 1].group = Some(forks.into());
+        groups.push(end);
+        start = end;
+    }
+    let top = read_forks(input, roots.len(), || roots.first().copied())?;
     Some(Level {
         children,
-        shape,
+        groups,
+        top,
         clean: true,
     })
+}
+
+/// The pre-order forks of a tree over `count` hashes: none for none, the
+/// one hash (`only`) for one, else `2 count - 1` read.
+fn read_forks(
+    input: &mut Source<impl Read>,
+    count: usize,
+    only: impl FnOnce() -> Option<Hash>,
+) -> Option<Vec<Hash>> {
+    match count {
+        0 => Some(Vec::new()),
+        1 => Some(vec![only()?]),
+        n => (0..2 * n - 1).map(|_| input.hash()).collect(),
+    }
 }
 
 fn write_len(len: usize, out: &mut impl Write) -> io::Result<()> {
@@ -241,6 +267,29 @@ mod tests {
         changed.insert(&[b"c", b"4"]);
         expected.insert(&[b"c", b"4"]);
         assert_eq!(changed.root_hash(), expected.root_hash());
+    }
+
+    #[test]
+    fn levels_of_many_groups_read_back() {
+        let mut tree = sample();
+        for i in 0..2000u32 {
+            tree.insert(&[b"c", format!("p{i}").as_bytes()]);
+            tree.set_leaf(format!("/q{i}").as_bytes(), &i.to_be_bytes());
+        }
+        let mut bytes = Vec::new();
+        tree.save(&mut bytes).unwrap();
+        let mut source = Source::new(&bytes[..], bytes.len() as u64);
+        let mut loaded = LazyTree::load(&mut source).expect("reads back");
+        assert_eq!(source.remaining(), 0);
+        assert_eq!(loaded.root_hash(), tree.root_hash());
+        for path in [&[b"c".as_slice(), b"p1234"][..], &[b"/q777"], &[b"/q7770"]] {
+            assert_eq!(loaded.witness(path), tree.witness(path));
+        }
+        for i in (0..2000u32).step_by(7) {
+            loaded.delete(&[format!("/q{i}").as_bytes()]);
+            tree.delete(&[format!("/q{i}").as_bytes()]);
+        }
+        assert_eq!(loaded.root_hash(), tree.root_hash());
     }
 
     #[test]

@@ -1,9 +1,9 @@
 //! Reliability on the real wasm, beyond examples:
 //!
-//! - an upgrade from the wasm users run today (the released build, kept as
-//!   a gzipped fixture, as Internet Identity tests upgrades from its
-//!   previous release) keeps every asset, encoding, property, permission
-//!   and batch in flight;
+//! - an upgrade from the wasms users run (released builds, kept as gzipped
+//!   fixtures, as Internet Identity tests upgrades from its previous
+//!   release) keeps every asset, encoding, property, permission and batch
+//!   in flight, and never restores a tree another build saved;
 //! - arbitrary bytes as the argument of every method in the `.did` are
 //!   refused without changing anything (or, where they decode as the
 //!   method's candid type, are a legal call);
@@ -29,8 +29,9 @@ use sha2::{Digest, Sha256};
 
 use super::site_client;
 
-/// The commit the release fixture was built from.
-const RELEASE: &str = "6167cce";
+/// The commits the release fixtures were built from, oldest first: each
+/// is an upgrade path users may take (`fixtures/README.md`).
+const RELEASES: &[&str] = &["6167cce", "8d9914b"];
 const CHUNK: usize = 1_900_000;
 
 const PREPARER: u8 = 7;
@@ -42,10 +43,10 @@ const AUTHORIZED: u8 = 11;
 // ---------------------------------------------------------------------------
 // Shared helpers
 
-/// The released wasm, gunzipped (`fixtures/README.md` says how it was built).
-fn release_wasm() -> Vec<u8> {
+/// A released wasm, gunzipped (`fixtures/README.md` says how it was built).
+fn release_wasm(release: &str) -> Vec<u8> {
     let path = format!(
-        "{}/fixtures/asset_server-{RELEASE}.wasm.gz",
+        "{}/fixtures/asset_server-{release}.wasm.gz",
         env!("CARGO_MANIFEST_DIR")
     );
     let gzipped = std::fs::read(&path).unwrap_or_else(|e| panic!("cannot read {path}: {e}"));
@@ -1057,11 +1058,23 @@ fn assert_site(client: &mut AssetClient, populated: &Populated, observed: &Obser
 }
 
 pub fn an_upgrade_from_the_released_wasm_keeps_assets_permissions_and_batches(wasm: &[u8]) {
-    let release = release_wasm();
+    for release in RELEASES {
+        println!("  from the release at {release}:");
+        upgrade_from_release(wasm, release);
+    }
+}
+
+fn upgrade_from_release(wasm: &[u8], release_name: &str) {
+    let release = release_wasm(release_name);
     let mut client = AssetClient::install(select_backend(), release.clone());
     let populated = populate(&mut client);
     let before = observe(&mut client);
-    assert_site(&mut client, &populated, &before, &format!("on {RELEASE}"));
+    assert_site(
+        &mut client,
+        &populated,
+        &before,
+        &format!("on {release_name}"),
+    );
     let certified_before = client.backend.certified_data();
     let view_before = certified_view(&mut client);
     if let Some(data) = &certified_before {
@@ -1093,7 +1106,7 @@ pub fn an_upgrade_from_the_released_wasm_keeps_assets_permissions_and_batches(wa
             .upgrade(wasm, upgrade_arg())
             .expect_err("an upgrade over its budget must fail");
         println!(
-            "  upgrade {RELEASE} -> current takes {needed} instructions; with {limit}: {error}"
+            "  upgrade {release_name} -> current takes {needed} instructions; with {limit}: {error}"
         );
         client
             .backend
@@ -1107,14 +1120,30 @@ pub fn an_upgrade_from_the_released_wasm_keeps_assets_permissions_and_batches(wa
         assert_site(&mut client, &populated, &before, "after a refused upgrade");
     }
 
+    client.backend.take_debug_log();
     let instructions = client
         .backend
         .upgrade(wasm, upgrade_arg())
-        .unwrap_or_else(|e| panic!("upgrade {RELEASE} -> current: {e}"));
+        .unwrap_or_else(|e| panic!("upgrade {release_name} -> current: {e}"));
+    // A release hashes its tree in another fork shape: whatever it saved,
+    // the tree is built from the records, never restored.
+    let log = client.backend.take_debug_log();
+    if let Some(line) = log.iter().find(|l| l.contains("certification tree")) {
+        println!("  {}", line.trim_start_matches("[canister] "));
+        assert!(
+            line.contains("built from the records"),
+            "a tree saved by {release_name} must not be restored: {line}"
+        );
+        // And it is refused for that reason, not by luck of its bytes.
+        assert!(
+            !line.contains("snapshot was not used") || line.contains("certifies differently"),
+            "a tree saved by {release_name} is refused as another build's: {line}"
+        );
+    }
     client.wasm = wasm.to_vec();
     if let Some(instructions) = instructions {
         println!(
-            "  measured: upgrade {RELEASE} -> current with {} assets: {instructions} instructions",
+            "  measured: upgrade {release_name} -> current with {} assets: {instructions} instructions",
             populated.site.len()
         );
     }
@@ -1286,9 +1315,9 @@ pub fn an_upgrade_from_the_released_wasm_keeps_assets_permissions_and_batches(wa
         "a second upgrade keeps everything"
     );
     match client.backend.upgrade(&release, upgrade_arg()) {
-        Ok(_) => println!("  downgrade current -> {RELEASE}: accepted (same layout)"),
+        Ok(_) => println!("  downgrade current -> {release_name}: accepted (same layout)"),
         Err(e) => println!(
-            "  downgrade current -> {RELEASE}: refused: {}",
+            "  downgrade current -> {release_name}: refused: {}",
             e.lines().next().unwrap_or("")
         ),
     }

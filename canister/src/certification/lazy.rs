@@ -8,7 +8,9 @@
 //! forks in two stages. The children are cut into groups after each child
 //! whose label `ends_group` (about one in 64, decided by the label alone);
 //! each group's children are combined into a balanced binary tree (halving
-//! the sorted range), and the groups' roots again the same way. A change
+//! the sorted range), and the groups' roots into one split at the group
+//! boundary nearest the middle child (`split_groups`), so a path is about
+//! as deep as halving the whole level would make it. A change
 //! below one child so rehashes its group and the groups' tree (some 64
 //! plus n/64 forks) instead of every fork of the level, and the shape
 //! depends only on the labels, never on the order of changes. Each group
@@ -324,12 +326,12 @@ impl Child {
         }
     }
 
-    fn new(label: &[u8], node: Node) -> Self {
+    fn new(label: Box<[u8]>, node: Node) -> Self {
         Self {
-            label: label.into(),
+            ends_group: ends_group(&label),
+            label,
             node,
             hash: None,
-            ends_group: ends_group(label),
             group: None,
         }
     }
@@ -380,7 +382,7 @@ impl Level {
         let i = match self.find(label) {
             Ok(i) => i,
             Err(i) => {
-                self.add(i, Child::new(label, Node::Level(Box::default())));
+                self.add(i, Child::new((*label).into(), Node::Level(Box::default())));
                 i
             }
         };
@@ -405,7 +407,7 @@ impl Level {
                 } else {
                     Node::Level(Box::default())
                 };
-                self.add(i, Child::new(label, node));
+                self.add(i, Child::new((*label).into(), node));
                 i
             }
         };
@@ -497,25 +499,32 @@ impl Level {
             }
             let members = &mut self.children[start..end];
             let m = members.len();
-            let kept = members[m - 1]
-                .group
-                .as_ref()
-                .is_some_and(|forks| forks.len() == 2 * m - 1)
-                && members.iter().all(|child| child.hash.is_some());
-            if !kept {
-                let hashes: Vec<Hash> = members.iter_mut().map(Child::hash).collect();
-                let mut forks = vec![[0; 32]; 2 * m - 1];
-                fill(&mut forks, &hashes, 0, m, 0);
-                members[m - 1].group = Some(forks.into());
+            if m == 1 {
+                // A group of one is its child: no forks to keep.
+                roots.push(members[0].hash());
+            } else {
+                let kept = members[m - 1]
+                    .group
+                    .as_ref()
+                    .is_some_and(|forks| forks.len() == 2 * m - 1)
+                    && members.iter().all(|child| child.hash.is_some());
+                if !kept {
+                    let hashes: Vec<Hash> = members.iter_mut().map(Child::hash).collect();
+                    let mut forks = vec![[0; 32]; 2 * m - 1];
+                    fill(&mut forks, &hashes, 0, m, 0, &halve);
+                    members[m - 1].group = Some(forks.into());
+                }
+                roots.push(members[m - 1].group.as_ref().expect("just hashed")[0]);
             }
-            roots.push(members[m - 1].group.as_ref().expect("just hashed")[0]);
             self.groups.push(end);
             start = end;
         }
         self.top.clear();
         if !roots.is_empty() {
             self.top.resize(2 * roots.len() - 1, [0; 32]);
-            fill(&mut self.top, &roots, 0, roots.len(), 0);
+            let ends = &self.groups;
+            let split = |glo, ghi| split_groups(ends, glo, ghi);
+            fill(&mut self.top, &roots, 0, roots.len(), 0, &split);
         }
         self.clean = true;
     }
@@ -525,12 +534,17 @@ impl Level {
         if g == 0 { 0 } else { self.groups[g - 1] }
     }
 
-    /// The forks of group `g` (clean tree).
+    /// The forks of group `g` (clean tree): a group of one, its child's
+    /// hash.
     fn group_forks(&self, g: usize) -> &[Hash] {
-        self.children[self.groups[g] - 1]
-            .group
-            .as_deref()
-            .expect("a clean level's groups are hashed")
+        let last = &self.children[self.groups[g] - 1];
+        match (&last.group, &last.hash) {
+            (Some(forks), _) if self.groups[g] - self.group_start(g) > 1 => forks,
+            (_, Some(hash)) if self.groups[g] - self.group_start(g) == 1 => {
+                std::slice::from_ref(hash)
+            }
+            _ => unreachable!("a clean level's groups are hashed"),
+        }
     }
 
     /// Needs `hash` called first (the tree is clean).
@@ -577,7 +591,7 @@ impl Level {
         } else if ghi - glo == 1 {
             self.write_group(self.group_forks(glo), inside, lo, hi, 0, out);
         } else {
-            let mid = glo + (ghi - glo) / 2;
+            let mid = split_groups(&self.groups, glo, ghi);
             out.extend_from_slice(&[0x83, 0x01]);
             self.write_reveal(inside, glo, mid, pos + 1, out);
             self.write_reveal(inside, mid, ghi, pos + 2 * (mid - glo), out);
@@ -649,7 +663,7 @@ impl Level {
         if ghi - glo == 1 {
             return self.reveal_range(self.group_forks(glo), indices, inner, lo, hi, 0);
         }
-        let mid = glo + (ghi - glo) / 2;
+        let mid = split_groups(&self.groups, glo, ghi);
         Witness::Fork(
             Box::new(self.reveal_groups(indices, inner, glo, mid, pos + 1)),
             Box::new(self.reveal_groups(indices, inner, mid, ghi, pos + 2 * (mid - glo))),
@@ -689,14 +703,46 @@ fn within(reveals: &[(usize, bool)], lo: usize, hi: usize) -> &[(usize, bool)] {
     &reveals[first..last]
 }
 
-/// Fills `shape[pos..]` with the fork tree over `hashes[lo..hi]`.
-fn fill(shape: &mut [Hash], hashes: &[Hash], lo: usize, hi: usize, pos: usize) -> Hash {
+/// Where a group's tree splits children `lo..hi`: in the middle.
+fn halve(lo: usize, hi: usize) -> usize {
+    lo + (hi - lo) / 2
+}
+
+/// Where the groups' tree splits groups `glo..ghi` (two or more), given
+/// where each group ends: at the boundary between groups nearest the
+/// middle child (the nearer below on a tie), so that the tree over groups
+/// of unequal sizes is about as deep as halving the children would make
+/// it. Returns the first group of the right side.
+pub fn split_groups(ends: &[usize], glo: usize, ghi: usize) -> usize {
+    let lo = if glo == 0 { 0 } else { ends[glo - 1] };
+    let middle = halve(lo, ends[ghi - 1]);
+    // Boundaries: ends[glo..ghi - 1]; the first at or after the middle.
+    let after = glo + ends[glo..ghi - 1].partition_point(|&end| end < middle);
+    let below = after.checked_sub(1).filter(|&j| j >= glo);
+    let j = match (below, after < ghi - 1) {
+        (Some(b), true) if middle - ends[b] <= ends[after] - middle => b,
+        (Some(b), false) => b,
+        _ => after,
+    };
+    j + 1
+}
+
+/// Fills `shape[pos..]` with the fork tree over `hashes[lo..hi]`, split
+/// where `split` says.
+fn fill(
+    shape: &mut [Hash],
+    hashes: &[Hash],
+    lo: usize,
+    hi: usize,
+    pos: usize,
+    split: &dyn Fn(usize, usize) -> usize,
+) -> Hash {
     let hash = if hi - lo == 1 {
         hashes[lo]
     } else {
-        let mid = lo + (hi - lo) / 2;
-        let left = fill(shape, hashes, lo, mid, pos + 1);
-        let right = fill(shape, hashes, mid, hi, pos + 2 * (mid - lo));
+        let mid = split(lo, hi);
+        let left = fill(shape, hashes, lo, mid, pos + 1, split);
+        let right = fill(shape, hashes, mid, hi, pos + 2 * (mid - lo), split);
         fork_hash(&left, &right)
     };
     shape[pos] = hash;
@@ -833,16 +879,37 @@ mod tests {
                 n => fork_hash(&halve(&hashes[..n / 2]), &halve(&hashes[n / 2..])),
             }
         }
+        // Over groups: split at the boundary nearest half the children,
+        // the lower on a tie.
+        fn weigh(groups: &[(usize, Hash)]) -> Hash {
+            if groups.len() == 1 {
+                return groups[0].1;
+            }
+            let total: usize = groups.iter().map(|g| g.0).sum();
+            let mut best = (usize::MAX, 0);
+            let mut before = 0;
+            for j in 1..groups.len() {
+                before += groups[j - 1].0;
+                let distance = before.abs_diff(total / 2);
+                if distance < best.0 {
+                    best = (distance, j);
+                }
+            }
+            fork_hash(&weigh(&groups[..best.1]), &weigh(&groups[best.1..]))
+        }
         let mut roots = Vec::new();
         let mut group = Vec::new();
         for (i, (label, value)) in leaves.iter().enumerate() {
             group.push(labeled_hash(label, &leaf_hash(value)));
             if ends_group(label) || i + 1 == leaves.len() {
-                roots.push(halve(&group));
+                roots.push((group.len(), halve(&group)));
                 group.clear();
             }
         }
-        halve(&roots)
+        if roots.is_empty() {
+            return empty_hash();
+        }
+        weigh(&roots)
     }
 
     /// A small deterministic generator (xorshift), so failures repeat.

@@ -592,14 +592,7 @@ fn operations(model: &Model, staged: &[Staged], bad_sha256: bool) -> Vec<BatchOp
     let mut operations = Vec::new();
     for (i, s) in staged.iter().enumerate() {
         if !model.assets.contains_key(&s.key) && created.insert(s.key.clone()) {
-            operations.push(BatchOperationKind::CreateAsset(CreateAssetArguments {
-                key: s.key.clone(),
-                content_type: CONTENT_TYPES[0].into(),
-                max_age: None,
-                headers: None,
-                enable_aliasing: None,
-                allow_raw_access: None,
-            }));
+            operations.push(create_asset(&s.key, CONTENT_TYPES[0]));
         }
         let mut sha = sha256(&s.body.bytes).to_vec();
         if bad_sha256 && i == 0 {
@@ -653,6 +646,18 @@ fn model_commit(
         }
     }
     Some(next)
+}
+
+/// `CreateAsset` of `key` with only its content type set.
+fn create_asset(key: &str, content_type: &str) -> BatchOperationKind {
+    BatchOperationKind::CreateAsset(CreateAssetArguments {
+        key: key.into(),
+        content_type: content_type.into(),
+        max_age: None,
+        headers: None,
+        enable_aliasing: None,
+        allow_raw_access: None,
+    })
 }
 
 fn pieces(len: usize, chunk: usize) -> Vec<usize> {
@@ -1183,14 +1188,7 @@ fn upload<T: Target>(
             chunk_ids.extend(call(h, CONTROLLER, allowed, Call::CreateChunk(args))?.chunk_ids());
         }
         if known.insert(key) {
-            operations.push(BatchOperationKind::CreateAsset(CreateAssetArguments {
-                key: key.to_string(),
-                content_type: CONTENT_TYPES[0].into(),
-                max_age: None,
-                headers: None,
-                enable_aliasing: None,
-                allow_raw_access: None,
-            }));
+            operations.push(create_asset(key, CONTENT_TYPES[0]));
         }
         operations.push(BatchOperationKind::SetAssetContent(
             SetAssetContentArguments {
@@ -1273,14 +1271,7 @@ fn refused<T: Target>(h: &mut T, model: &Model, refusal: Refusal) -> Result<(), 
             if !model.assets.contains_key(key) {
                 return Ok(());
             }
-            let operation = BatchOperationKind::CreateAsset(CreateAssetArguments {
-                key: key.into(),
-                content_type: "text/plain".into(),
-                max_age: None,
-                headers: None,
-                enable_aliasing: None,
-                allow_raw_access: None,
-            });
+            let operation = create_asset(key, "text/plain");
             let result = call(h, CONTROLLER, false, Call::Operation(operation));
             ("create_asset of an existing key", result)
         }
@@ -1461,7 +1452,8 @@ fn hex(bytes: &[u8]) -> String {
 /// A labeled tree as the certified data defines it: at each level the
 /// children sorted by label, cut into groups after each label that
 /// `ends_group`; each group combined by forks into a balanced binary tree
-/// (the left half the smaller), and the groups' roots the same way. Written here from that definition alone,
+/// (the left half the smaller), and the groups' roots split recursively at
+/// the boundary nearest half of their children (the lower on a tie). Written here from that definition alone,
 /// over plain maps: not the canister's lazily hashed tree, nor its history.
 /// (`ic-certified-map`'s `RbTree` and `ic-http-certification`'s tree would
 /// certify the same contents with another fork shape, so another root.)
@@ -1491,7 +1483,7 @@ impl Level {
     }
 
     fn hash(&self) -> [u8; 32] {
-        let mut groups: Vec<[u8; 32]> = Vec::new();
+        let mut groups: Vec<(usize, [u8; 32])> = Vec::new();
         let mut group: Vec<[u8; 32]> = Vec::new();
         for (i, (label, node)) in self.0.iter().enumerate() {
             let hash = match node {
@@ -1500,11 +1492,14 @@ impl Level {
             };
             group.push(labeled_hash(label, &hash));
             if ends_group(label) || i + 1 == self.0.len() {
-                groups.push(forks(&group));
+                groups.push((group.len(), forks(&group)));
                 group.clear();
             }
         }
-        forks(&groups)
+        if groups.is_empty() {
+            return forks(&[]);
+        }
+        weighed(&groups)
     }
 }
 
@@ -1522,6 +1517,25 @@ fn ends_group(label: &[u8]) -> bool {
     h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
     h ^= h >> 33;
     h < 1 << 58
+}
+
+/// The tree over groups (size, root): split where the children before the
+/// split come nearest half of all, the first such split on a tie.
+fn weighed(groups: &[(usize, [u8; 32])]) -> [u8; 32] {
+    if groups.len() == 1 {
+        return groups[0].1;
+    }
+    let half = groups.iter().map(|g| g.0).sum::<usize>() / 2;
+    let split = (1..groups.len())
+        .min_by_key(|&j| {
+            groups[..j]
+                .iter()
+                .map(|g| g.0)
+                .sum::<usize>()
+                .abs_diff(half)
+        })
+        .expect("two groups or more");
+    fork_hash(&weighed(&groups[..split]), &weighed(&groups[split..]))
 }
 
 fn forks(hashes: &[[u8; 32]]) -> [u8; 32] {

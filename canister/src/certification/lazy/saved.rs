@@ -181,7 +181,7 @@ fn load_level(input: &mut Source<impl Read>, depth: usize) -> Option<Level> {
             LEVEL => Node::Level(Box::new(load_level(input, depth + 1)?)),
             _ => return None,
         };
-        let mut child = Child::new(&label, node);
+        let mut child = Child::new(label, node);
         child.hash = Some(input.hash()?);
         children.push(child);
     }
@@ -192,9 +192,14 @@ fn load_level(input: &mut Source<impl Read>, depth: usize) -> Option<Level> {
         if end < children.len() && !children[end - 1].ends_group {
             continue;
         }
-        let forks = read_forks(input, end - start, || children[start].hash)?;
-        roots.push(forks[0]);
-        children[end - 1].group = Some(forks.into());
+        if end - start == 1 {
+            // A group of one is its child's hash (no forks kept).
+            roots.push(children[start].hash.expect("just read"));
+        } else {
+            let forks = read_forks(input, end - start, || None)?;
+            roots.push(forks[0]);
+            children[end - 1].group = Some(forks.into());
+        }
         groups.push(end);
         start = end;
     }

@@ -326,21 +326,26 @@ impl AssetClient {
     }
 
     /// One answer to `request` as today's gateway asks for it
-    /// (`certificate_version` 2), required to verify under v2 only.
-    pub fn fetch_verified_v2(&mut self, request: &GatewayRequest) -> GatewayResponse {
-        let (response, _) = self
-            .http_request_version(request, Some(2))
-            .unwrap_or_else(|e| panic!("{}: {e}", request.url));
+    /// (`certificate_version` 2), as the gateway receives it.
+    pub fn fetch_v2(&mut self, request: &GatewayRequest) -> Result<GatewayResponse, String> {
+        let (response, _) = self.http_request_version(request, Some(2))?;
         assert!(
             response.streaming_strategy.is_none(),
             "{}: v2 answers never stream",
             request.url
         );
-        let response = GatewayResponse {
+        Ok(GatewayResponse {
             status: response.status_code,
             headers: response.headers,
             body: response.body.into_vec(),
-        };
+        })
+    }
+
+    /// `fetch_v2`, required to verify under v2 only.
+    pub fn fetch_verified_v2(&mut self, request: &GatewayRequest) -> GatewayResponse {
+        let response = self
+            .fetch_v2(request)
+            .unwrap_or_else(|e| panic!("{}: {e}", request.url));
         self.verifier()
             .verify_min_version(request, &response, self.backend.time_ns(), 2)
             .unwrap_or_else(|e| {

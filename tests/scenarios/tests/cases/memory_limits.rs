@@ -27,6 +27,8 @@ use scenarios::site::{SiteFile, large_body, sample_site, site_file, url_of};
 use serde_bytes::ByteBuf;
 use sha2::{Digest, Sha256};
 
+use super::site_client_at;
+
 const START: u64 = 1_760_000_000_000_000_000;
 const PAGE: u64 = 64 * 1024;
 const CHUNK: usize = 1_900_000;
@@ -48,8 +50,8 @@ pub fn memory_limits_hit_mid_commit_roll_back(wasm: &[u8]) {
         return;
     }
     let mut run = Lockstep {
-        twin: installed(wasm),
-        main: installed(wasm),
+        twin: site_client_at(wasm, START),
+        main: site_client_at(wasm, START),
         stored: sample_site(),
     };
     let admin = run.main.controller();
@@ -320,17 +322,6 @@ impl Served {
             assert!(after.body == before.body, "{what}: a body changed");
         }
     }
-}
-
-fn installed(wasm: &[u8]) -> AssetClient {
-    let mut backend = select_backend();
-    backend.set_time_ns(START);
-    let mut client = AssetClient::install(backend, wasm.to_vec());
-    let admin = client.controller();
-    client
-        .upload(admin, &sample_site(), CHUNK)
-        .expect("upload the sample site");
-    client
 }
 
 /// (heap, stable) pages.

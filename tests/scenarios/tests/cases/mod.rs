@@ -137,3 +137,16 @@ pub fn site_client(wasm: &[u8]) -> AssetClient {
         .expect("upload the sample site");
     client
 }
+
+/// The sample site on a fresh canister whose clock reads `time_ns`, so two
+/// of them list the same `modified` times.
+pub fn site_client_at(wasm: &[u8], time_ns: u64) -> AssetClient {
+    let mut backend = select_backend();
+    backend.set_time_ns(time_ns);
+    let mut client = AssetClient::install(backend, wasm.to_vec());
+    let admin = client.controller();
+    client
+        .upload(admin, &sample_site(), 1_900_000)
+        .expect("upload the sample site");
+    client
+}

@@ -131,21 +131,8 @@ impl Target for Wasm {
     ) -> GatewayResponse {
         match certificate_version {
             None => self.client.fetch(request),
-            Some(version) => self
-                .client
-                .http_request_version(request, Some(version))
-                .map(|(response, _)| {
-                    assert!(
-                        response.streaming_strategy.is_none(),
-                        "{}: v2 answers never stream",
-                        request.url
-                    );
-                    GatewayResponse {
-                        status: response.status_code,
-                        headers: response.headers,
-                        body: response.body.into_vec(),
-                    }
-                }),
+            Some(2) => self.client.fetch_v2(request),
+            Some(other) => panic!("no certificate version {other}"),
         }
         .unwrap_or_else(|e| panic!("{}: {e}", request.url))
     }

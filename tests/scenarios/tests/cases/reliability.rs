@@ -27,7 +27,7 @@ use scenarios::{AssetClient, select_backend};
 use serde_bytes::ByteBuf;
 use sha2::{Digest, Sha256};
 
-use super::site_client;
+use super::{site_client, site_client_at};
 
 /// The commits the release fixtures were built from, oldest first: each
 /// is an upgrade path users may take (`fixtures/README.md`).
@@ -2059,19 +2059,6 @@ fn assert_serving(client: &mut AssetClient) {
         let (_, body, _) = read_body(client, &asset.key, "identity");
         assert_serves(client, &url_of(&asset.key), "identity", &body, &body);
     }
-}
-
-/// The sample site on a fresh canister whose clock reads `time_ns`, so two
-/// of them list the same `modified` times.
-fn site_client_at(wasm: &[u8], time_ns: u64) -> AssetClient {
-    let mut backend = select_backend();
-    backend.set_time_ns(time_ns);
-    let mut client = AssetClient::install(backend, wasm.to_vec());
-    let admin = client.controller();
-    client
-        .upload(admin, &sample_site(), CHUNK)
-        .expect("upload the sample site");
-    client
 }
 
 /// Whether the selected backend can set instruction limits (the host can,

@@ -105,14 +105,7 @@ fn proposed_args(batch: u64, evidence: &[u8]) -> CommitProposedBatchArguments {
 }
 
 fn create(key: &str, content_type: &str) -> CreateAssetArguments {
-    CreateAssetArguments {
-        key: key.into(),
-        content_type: content_type.into(),
-        max_age: None,
-        headers: None,
-        enable_aliasing: None,
-        allow_raw_access: None,
-    }
+    CreateAssetArguments::new(key, content_type)
 }
 
 /// A site already online (`/old.txt`, `/index.html`), then a batch that

@@ -15,6 +15,21 @@ pub struct CreateAssetArguments {
     pub allow_raw_access: Option<bool>,
 }
 
+impl CreateAssetArguments {
+    /// An asset at `key` of `content_type`, with no properties set (the
+    /// canister's defaults apply).
+    pub fn new(key: &str, content_type: &str) -> Self {
+        Self {
+            key: key.into(),
+            content_type: content_type.into(),
+            max_age: None,
+            headers: None,
+            enable_aliasing: None,
+            allow_raw_access: None,
+        }
+    }
+}
+
 /// Add or change content for an asset, by content encoding.
 #[derive(CandidType, Deserialize, Clone, Debug, PartialEq)]
 pub struct SetAssetContentArguments {

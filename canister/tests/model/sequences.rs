@@ -650,14 +650,7 @@ fn model_commit(
 
 /// `CreateAsset` of `key` with only its content type set.
 fn create_asset(key: &str, content_type: &str) -> BatchOperationKind {
-    BatchOperationKind::CreateAsset(CreateAssetArguments {
-        key: key.into(),
-        content_type: content_type.into(),
-        max_age: None,
-        headers: None,
-        enable_aliasing: None,
-        allow_raw_access: None,
-    })
+    BatchOperationKind::CreateAsset(CreateAssetArguments::new(key, content_type))
 }
 
 fn pieces(len: usize, chunk: usize) -> Vec<usize> {

@@ -441,14 +441,7 @@ pub fn content_range(response: &GatewayResponse) -> (u64, u64, u64) {
 
 /// `CreateAsset` for `file`, with no properties set.
 fn create_asset(file: &SiteFile) -> BatchOperationKind {
-    BatchOperationKind::CreateAsset(CreateAssetArguments {
-        key: file.key.clone(),
-        content_type: file.content_type.clone(),
-        max_age: None,
-        headers: None,
-        enable_aliasing: None,
-        allow_raw_access: None,
-    })
+    BatchOperationKind::CreateAsset(CreateAssetArguments::new(&file.key, &file.content_type))
 }
 
 /// `SetAssetContent` of `file`'s body (identity), with its SHA-256.

@@ -53,14 +53,7 @@ fn call<A: candid::CandidType>(
 }
 
 fn create(key: &str, content_type: &str) -> CreateAssetArguments {
-    CreateAssetArguments {
-        key: key.into(),
-        content_type: content_type.into(),
-        max_age: None,
-        headers: None,
-        enable_aliasing: None,
-        allow_raw_access: None,
-    }
+    CreateAssetArguments::new(key, content_type)
 }
 
 /// Uploads the chunks and proposes the batch; returns its id.

@@ -89,14 +89,7 @@ fn must<A: CandidType>(client: &mut AssetClient, caller: Principal, method: &str
 }
 
 fn create(key: &str, content_type: &str) -> CreateAssetArguments {
-    CreateAssetArguments {
-        key: key.into(),
-        content_type: content_type.into(),
-        max_age: None,
-        headers: None,
-        enable_aliasing: None,
-        allow_raw_access: None,
-    }
+    CreateAssetArguments::new(key, content_type)
 }
 
 fn set_content(key: &str, encoding: &str, chunk_ids: Vec<Nat>, body: &[u8]) -> BatchOperationKind {

@@ -65,4 +65,4 @@ pub use candid::Principal;
 pub use error::{CallError, HostError};
 pub use host::{Host, Outcome, Reply};
 pub use limits::{InstructionLimits, MemoryLimits};
-pub use module::{CompiledModule, compile};
+pub use module::{CompiledModule, append_custom_section, compile};

@@ -1,7 +1,10 @@
 //! Compiling canister modules: one shared engine, and each distinct wasm
-//! compiled once per process however many hosts and tests use it.
+//! compiled once per process however many hosts and tests use it. A
+//! module comes in the IC's canister module format: a wasm binary, or one
+//! compressed with gzip.
 
 use std::collections::HashMap;
+use std::io::Read;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -46,8 +49,18 @@ pub(crate) fn engine() -> &'static Engine {
     })
 }
 
-/// Compiles `wasm` (or returns the module compiled earlier from the same
-/// bytes). Linking against the system API happens at install time.
+/// The bytes a gzipped canister module starts with (interface
+/// specification, "Canister module format").
+const GZIP_MAGIC: [u8; 3] = [0x1f, 0x8b, 0x08];
+
+/// The most a gzipped module may decompress to: the IC's limit on a
+/// canister module's size.
+const MAX_DECOMPRESSED_BYTES: u64 = 100 * 1024 * 1024;
+
+/// Compiles `wasm`, a wasm binary or a gzipped one, (or returns the module
+/// compiled earlier from the same bytes). Linking against the system API
+/// happens at install time. [`CompiledModule::sha256`] is the hash of
+/// `wasm` as given, compressed or not, as the IC's `module_hash` is.
 pub fn compile(wasm: &[u8]) -> Result<CompiledModule, HostError> {
     static CACHE: OnceLock<Mutex<HashMap<[u8; 32], CompiledModule>>> = OnceLock::new();
     let hash: [u8; 32] = Sha256::digest(wasm).into();
@@ -61,7 +74,8 @@ pub fn compile(wasm: &[u8]) -> Result<CompiledModule, HostError> {
         return Ok(module.clone());
     }
     let started = Instant::now();
-    let prepared = rewrite::export_state(wasm).map_err(HostError::InvalidWasm)?;
+    let wasm = gunzip(wasm).map_err(HostError::InvalidWasm)?;
+    let prepared = rewrite::export_state(&wasm).map_err(HostError::InvalidWasm)?;
     let module =
         Module::new(engine(), &prepared).map_err(|e| HostError::InvalidWasm(format!("{e:#}")))?;
     let compile_time = started.elapsed();
@@ -88,6 +102,42 @@ pub fn compile(wasm: &[u8]) -> Result<CompiledModule, HostError> {
     };
     cache.insert(hash, compiled.clone());
     Ok(compiled)
+}
+
+/// The wasm binary of a canister module: `module` itself, or what it
+/// decompresses to if it is gzipped.
+fn gunzip(module: &[u8]) -> Result<std::borrow::Cow<'_, [u8]>, String> {
+    if !module.starts_with(&GZIP_MAGIC) {
+        return Ok(module.into());
+    }
+    let mut wasm = Vec::new();
+    flate2::read::GzDecoder::new(module)
+        .take(MAX_DECOMPRESSED_BYTES + 1)
+        .read_to_end(&mut wasm)
+        .map_err(|e| format!("the gzipped module does not decompress: {e}"))?;
+    if wasm.len() as u64 > MAX_DECOMPRESSED_BYTES {
+        return Err(format!(
+            "the gzipped module decompresses to more than {MAX_DECOMPRESSED_BYTES} bytes"
+        ));
+    }
+    Ok(wasm.into())
+}
+
+/// `wasm` with a custom section `name` holding `payload` appended: a
+/// module that behaves exactly as `wasm` but is bigger, e.g. to make a
+/// deploy tool switch to chunked installation. A custom section is id 0,
+/// its LEB128 size, the name (LEB128 length, UTF-8) and the payload.
+pub fn append_custom_section(wasm: &[u8], name: &str, payload: &[u8]) -> Vec<u8> {
+    let mut name_field = Vec::new();
+    leb128::write::unsigned(&mut name_field, name.len() as u64).expect("writing to a Vec");
+    name_field.extend_from_slice(name.as_bytes());
+    let mut out = wasm.to_vec();
+    out.push(0);
+    leb128::write::unsigned(&mut out, (name_field.len() + payload.len()) as u64)
+        .expect("writing to a Vec");
+    out.extend_from_slice(&name_field);
+    out.extend_from_slice(payload);
+    out
 }
 
 /// How a canister method is exported.

@@ -1,13 +1,14 @@
 //! The replica's state: the hosted canisters (one [`Host`] each, called
-//! through its ordinary `update`/`query`), the outcomes of calls that
-//! `read_state` reports, and the mapping from host errors to the IC's
-//! reject codes and error codes.
+//! through its ordinary `update`/`query`, and a Wasm chunk store each),
+//! the outcomes of calls that `read_state` reports, and the mapping from
+//! host errors to the IC's reject codes and error codes.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use candid::Principal;
 
+use super::chunk_store::ChunkStore;
 use super::state_tree::{Node, Subnet, leb128};
 use crate::{CallError, Host, Reply};
 
@@ -54,6 +55,12 @@ const REQUEST_STATUS_TTL: Duration = Duration::from_secs(6 * 60);
 
 pub(crate) struct World {
     canisters: BTreeMap<Principal, Host>,
+    /// The chunk stores of the canisters that have one (a store exists
+    /// from its first upload; the IC keeps it across installs).
+    chunk_stores: BTreeMap<Principal, ChunkStore>,
+    /// How many calls to each management canister method were replied to
+    /// (`Replica::management_replies`).
+    pub management_replies: BTreeMap<String, u64>,
     requests: HashMap<[u8; 32], Recorded>,
     next_canister: u64,
     last_time: u64,
@@ -67,6 +74,8 @@ impl World {
     pub fn new(root_key_der: Vec<u8>) -> Self {
         World {
             canisters: BTreeMap::new(),
+            chunk_stores: BTreeMap::new(),
+            management_replies: BTreeMap::new(),
             requests: HashMap::new(),
             next_canister: 0,
             last_time: 0,
@@ -96,6 +105,15 @@ impl World {
 
     pub fn host_mut(&mut self, id: &Principal) -> Option<&mut Host> {
         self.canisters.get_mut(id)
+    }
+
+    /// `id`'s chunk store; empty if nothing was uploaded to it.
+    pub fn chunk_store(&self, id: &Principal) -> Option<&ChunkStore> {
+        self.chunk_stores.get(id)
+    }
+
+    pub fn chunk_store_mut(&mut self, id: Principal) -> &mut ChunkStore {
+        self.chunk_stores.entry(id).or_default()
     }
 
     pub fn canister_ids(&self) -> Vec<Principal> {

@@ -3,19 +3,42 @@
 //! types of `ic-management-canister-types`.
 //!
 //! Answered: `provisional_create_canister_with_cycles`, `create_canister`,
-//! `install_code` (install, reinstall, upgrade), `canister_status`,
-//! `update_settings` (controllers), `start_canister`, `stop_canister`.
-//! Everything else is rejected with the replica's "unknown method" error.
+//! `install_code` (install, reinstall, upgrade; the module raw or
+//! gzipped), the chunked install of a module too large for one message
+//! (`upload_chunk`, `stored_chunks`, `clear_chunk_store`,
+//! `install_chunked_code`), `canister_status`, `update_settings`
+//! (controllers), `start_canister`, `stop_canister`. Everything else is
+//! rejected with the replica's "unknown method" error.
 
 use candid::{CandidType, Decode, Encode, Nat, Principal};
 use ic_management_canister_types::{
-    CanisterIdRecord, CanisterInstallMode, CanisterSettings, CanisterStatusType,
-    CreateCanisterArgs, EnvironmentVariable, InstallCodeArgs, LogVisibility, MemoryMetrics,
-    ProvisionalCreateCanisterWithCyclesArgs, QueryStats, SnapshotVisibility, UpdateSettingsArgs,
+    CanisterIdRecord, CanisterInstallMode, CanisterSettings, CanisterStatusType, ChunkHash,
+    ClearChunkStoreArgs, CreateCanisterArgs, EnvironmentVariable, InstallChunkedCodeArgs,
+    InstallCodeArgs, LogVisibility, MemoryMetrics, ProvisionalCreateCanisterWithCyclesArgs,
+    QueryStats, SnapshotVisibility, StoredChunksArgs, UpdateSettingsArgs, UploadChunkArgs,
 };
 
 use super::canisters::{Outcome, Reject, RejectCode, World, not_found, reject_of};
-use crate::{Host, compile};
+use super::chunk_store::{ChunkStore, ChunkStoreError};
+use crate::{Host, HostError, compile};
+
+#[cfg(test)]
+mod tests;
+
+/// The methods [`call`] answers, as the "unknown method" error lists them.
+const METHODS: &[&str] = &[
+    "provisional_create_canister_with_cycles",
+    "create_canister",
+    "install_code",
+    "upload_chunk",
+    "stored_chunks",
+    "clear_chunk_store",
+    "install_chunked_code",
+    "canister_status",
+    "update_settings",
+    "start_canister",
+    "stop_canister",
+];
 
 macro_rules! decode {
     ($method:expr, $arg:expr, $ty:ty) => {
@@ -32,8 +55,20 @@ macro_rules! decode {
     };
 }
 
-/// Runs `method` of the management canister for `caller`.
+/// Runs `method` of the management canister for `caller`, and counts the
+/// replies per method.
 pub(crate) fn call(world: &mut World, method: &str, arg: &[u8], caller: Principal) -> Outcome {
+    let outcome = run(world, method, arg, caller);
+    if outcome.is_ok() {
+        *world
+            .management_replies
+            .entry(method.to_string())
+            .or_default() += 1;
+    }
+    outcome
+}
+
+fn run(world: &mut World, method: &str, arg: &[u8], caller: Principal) -> Outcome {
     match method {
         "provisional_create_canister_with_cycles" => {
             let args = decode!(method, arg, ProvisionalCreateCanisterWithCyclesArgs)?;
@@ -45,12 +80,57 @@ pub(crate) fn call(world: &mut World, method: &str, arg: &[u8], caller: Principa
         }
         "install_code" => {
             let args = decode!(method, arg, InstallCodeArgs)?;
-            install_code(world, caller, args)
+            install(
+                world,
+                caller,
+                method,
+                args.canister_id,
+                args.mode,
+                &args.wasm_module,
+                &args.arg,
+            )
+        }
+        "upload_chunk" => {
+            let args = decode!(method, arg, UploadChunkArgs)?;
+            controlled(world, args.canister_id, caller, method)?;
+            let hash = world
+                .chunk_store_mut(args.canister_id)
+                .insert(args.chunk)
+                .map_err(chunk_store_error)?;
+            reply(&ChunkHash {
+                hash: hash.to_vec(),
+            })
+        }
+        "stored_chunks" => {
+            let args = decode!(method, arg, StoredChunksArgs)?;
+            controlled(world, args.canister_id, caller, method)?;
+            let hashes: Vec<ChunkHash> = world
+                .chunk_store(&args.canister_id)
+                .into_iter()
+                .flat_map(ChunkStore::hashes)
+                .map(|hash| ChunkHash {
+                    hash: hash.to_vec(),
+                })
+                .collect();
+            reply(&hashes)
+        }
+        "clear_chunk_store" => {
+            let args = decode!(method, arg, ClearChunkStoreArgs)?;
+            controlled(world, args.canister_id, caller, method)?;
+            world.chunk_store_mut(args.canister_id).clear();
+            reply(&())
+        }
+        "install_chunked_code" => {
+            let args = decode!(method, arg, InstallChunkedCodeArgs)?;
+            install_chunked_code(world, caller, args)
         }
         "canister_status" => {
             let args = decode!(method, arg, CanisterIdRecord)?;
+            let chunk_store_bytes = world
+                .chunk_store(&args.canister_id)
+                .map_or(0, ChunkStore::charged_bytes);
             let host = controlled(world, args.canister_id, caller, method)?;
-            reply(&status(host))
+            reply(&status(host, chunk_store_bytes))
         }
         "update_settings" => {
             let args = decode!(method, arg, UpdateSettingsArgs)?;
@@ -72,7 +152,8 @@ pub(crate) fn call(world: &mut World, method: &str, arg: &[u8], caller: Principa
             RejectCode::DestinationInvalid,
             "IC0407",
             format!(
-                "Management canister has no method '{method}' (this local replica answers create_canister, install_code, canister_status, update_settings)"
+                "Management canister has no method '{method}' (this local replica answers {})",
+                METHODS.join(", ")
             ),
         )),
     }
@@ -83,10 +164,13 @@ pub(crate) fn call(world: &mut World, method: &str, arg: &[u8], caller: Principa
 pub(crate) fn target_canister(method: &str, arg: &[u8]) -> Option<Principal> {
     match method {
         "install_code" => Decode!(arg, InstallCodeArgs).ok().map(|a| a.canister_id),
+        "install_chunked_code" => Decode!(arg, InstallChunkedCodeArgs)
+            .ok()
+            .map(|a| a.target_canister),
         "update_settings" => Decode!(arg, UpdateSettingsArgs).ok().map(|a| a.canister_id),
-        "canister_status" | "start_canister" | "stop_canister" => {
-            Decode!(arg, CanisterIdRecord).ok().map(|a| a.canister_id)
-        }
+        "upload_chunk" => Decode!(arg, UploadChunkArgs).ok().map(|a| a.canister_id),
+        "canister_status" | "start_canister" | "stop_canister" | "stored_chunks"
+        | "clear_chunk_store" => Decode!(arg, CanisterIdRecord).ok().map(|a| a.canister_id),
         _ => None,
     }
 }
@@ -141,23 +225,40 @@ fn controlled<'w>(
     Ok(host)
 }
 
-fn install_code(world: &mut World, caller: Principal, args: InstallCodeArgs) -> Outcome {
-    let canister = args.canister_id;
+/// Installs, reinstalls or upgrades `canister` with `wasm_module` (raw or
+/// gzipped): `install_code`, and `install_chunked_code` once it has put
+/// the module together.
+fn install(
+    world: &mut World,
+    caller: Principal,
+    method: &str,
+    canister: Principal,
+    mode: CanisterInstallMode,
+    wasm_module: &[u8],
+    arg: &[u8],
+) -> Outcome {
     let now = world.now();
-    let host = controlled(world, canister, caller, "install_code")?;
-    let wasm = gunzip(&args.wasm_module).map_err(|e| invalid_wasm(canister, &e))?;
-    let module = compile(&wasm).map_err(|e| invalid_wasm(canister, &e.to_string()))?;
+    let host = controlled(world, canister, caller, method)?;
+    let module = compile(wasm_module).map_err(|HostError::InvalidWasm(reason)| {
+        Reject::new(
+            RejectCode::CanisterError,
+            "IC0505",
+            format!(
+                "Error from Canister {canister}: Canister's Wasm module is not valid: {reason}"
+            ),
+        )
+    })?;
     host.set_time(now);
-    let result = match args.mode {
-        CanisterInstallMode::Install => host.install(&module, &args.arg, caller),
-        CanisterInstallMode::Upgrade(_) => host.upgrade(&module, &args.arg, caller),
+    let result = match mode {
+        CanisterInstallMode::Install => host.install(&module, arg, caller),
+        CanisterInstallMode::Upgrade(_) => host.upgrade(&module, arg, caller),
         CanisterInstallMode::Reinstall => {
             // A reinstall starts from empty memory: a fresh host with the
             // same id and controllers.
             let mut fresh = Host::with_canister_id(canister);
             fresh.set_controllers(host.controllers().to_vec());
             fresh.set_time(now);
-            let result = fresh.install(&module, &args.arg, caller);
+            let result = fresh.install(&module, arg, caller);
             if result.is_ok() {
                 *host = fresh;
             }
@@ -169,23 +270,52 @@ fn install_code(world: &mut World, caller: Principal, args: InstallCodeArgs) -> 
         .map_err(|e| reject_of(canister, &e))
 }
 
-fn invalid_wasm(canister: Principal, reason: &str) -> Reject {
-    Reject::new(
-        RejectCode::CanisterError,
-        "IC0505",
-        format!("Error from Canister {canister}: Canister's Wasm module is not valid: {reason}"),
+/// The replica's order: the caller must control the target and the store
+/// canister, the hash must be one, then the chunks are looked up and their
+/// concatenation checked against it, and only then is it installed.
+fn install_chunked_code(
+    world: &mut World,
+    caller: Principal,
+    args: InstallChunkedCodeArgs,
+) -> Outcome {
+    let method = "install_chunked_code";
+    let target = args.target_canister;
+    let store = args.store_canister.unwrap_or(target);
+    controlled(world, target, caller, method)?;
+    controlled(world, store, caller, method)?;
+    if args.wasm_module_hash.len() != 32 {
+        return Err(Reject::new(
+            RejectCode::CanisterError,
+            "IC0504",
+            format!("Invalid wasm hash {:?}", args.wasm_module_hash),
+        ));
+    }
+    let empty = ChunkStore::default();
+    let wasm_module = world
+        .chunk_store(&store)
+        .unwrap_or(&empty)
+        .assemble(
+            args.chunk_hashes_list.iter().map(|c| &c.hash[..]),
+            &args.wasm_module_hash,
+        )
+        .map_err(chunk_store_error)?;
+    install(
+        world,
+        caller,
+        method,
+        target,
+        args.mode,
+        &wasm_module,
+        &args.arg,
     )
 }
 
-/// dfx may send the module gzipped.
-fn gunzip(module: &[u8]) -> Result<Vec<u8>, String> {
-    if !module.starts_with(&[0x1f, 0x8b]) {
-        return Ok(module.to_vec());
-    }
-    let mut out = Vec::new();
-    std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(module), &mut out)
-        .map_err(|e| format!("the gzipped module does not decompress: {e}"))?;
-    Ok(out)
+fn chunk_store_error(error: ChunkStoreError) -> Reject {
+    Reject::new(
+        RejectCode::CanisterError,
+        "IC0504",
+        format!("Error from Wasm chunk store: {error}."),
+    )
 }
 
 /// `canister_status`'s reply as a replica sends it today: the record of
@@ -226,7 +356,7 @@ struct DefiniteCanisterSettings {
     environment_variables: Vec<EnvironmentVariable>,
 }
 
-fn status(host: &Host) -> CanisterStatusResult {
+fn status(host: &Host, chunk_store_bytes: u64) -> CanisterStatusResult {
     let zero = || Nat::from(0u8);
     CanisterStatusResult {
         status: CanisterStatusType::Running,
@@ -256,7 +386,7 @@ fn status(host: &Host) -> CanisterStatusResult {
             wasm_binary_size: zero(),
             custom_sections_size: zero(),
             canister_history_size: zero(),
-            wasm_chunk_store_size: zero(),
+            wasm_chunk_store_size: Nat::from(chunk_store_bytes),
             snapshots_size: zero(),
             log_memory_store_size: zero(),
         },

@@ -15,7 +15,8 @@
 //! Layout, one file per concern: [`envelope`] decodes requests, computes
 //! request ids and authenticates senders; [`state_tree`] builds, prunes
 //! and signs the certified state; [`routes`] maps HTTP to host calls;
-//! [`management`] is the management canister; [`canisters`] holds the
+//! [`management`] is the management canister, and [`chunk_store`] the
+//! chunk store of its chunked code install; [`canisters`] holds the
 //! hosts, the outcomes `read_state` reports and the IC's reject codes;
 //! [`byzantine`] alters `http_request` replies when asked to
 //! ([`Replica::tamper_http_body`]). Each canister runs on its own
@@ -27,6 +28,7 @@
 
 mod byzantine;
 mod canisters;
+mod chunk_store;
 mod envelope;
 mod management;
 mod routes;
@@ -114,6 +116,17 @@ impl Replica {
 
     pub fn canister_ids(&self) -> Vec<Principal> {
         self.world().canister_ids()
+    }
+
+    /// How many calls to the management canister's `method` (e.g.
+    /// `upload_chunk`) this endpoint has replied to: what a client test
+    /// checks to know which path a deploy tool took.
+    pub fn management_replies(&self, method: &str) -> u64 {
+        self.world()
+            .management_replies
+            .get(method)
+            .copied()
+            .unwrap_or(0)
     }
 
     /// From now on (in addition to paths named before), answers every

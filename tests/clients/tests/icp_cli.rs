@@ -3,7 +3,10 @@
 //! `scripts/install-clients.sh`), pointed at the local replica endpoint as
 //! a `connected` network with its root key pinned: `icp deploy` upgrades a
 //! linked canister to our wasm, `icp canister status` reads it back, and
-//! every asset stored before still verifies.
+//! every asset stored before still verifies. A wasm over 2 MiB is
+//! installed the way icp-cli installs one (`operations/install.rs`): its
+//! 1 MiB chunks uploaded with `upload_chunk`, then `install_chunked_code`,
+//! the store cleared before and after.
 //!
 //! What icp-cli cannot do here, and so is not tested: create the canister
 //! (on a connected network it asks the cycles minting canister for a
@@ -25,6 +28,7 @@ use asset_clients::{harness, site, versions};
 use candid::{CandidType, Encode};
 use ic_agent::Identity as _;
 use serde_bytes::ByteBuf;
+use wasm_host::append_custom_section;
 use wasm_host::replica::Replica;
 
 const CASES: &[harness::Case] = &[
@@ -35,6 +39,10 @@ const CASES: &[harness::Case] = &[
     (
         "icp_deploy_upgrades_the_canister_and_every_asset_still_verifies",
         icp_deploy_upgrades_the_canister_and_every_asset_still_verifies,
+    ),
+    (
+        "icp_deploy_installs_a_wasm_over_2_mib_in_chunks_and_every_asset_still_verifies",
+        icp_deploy_installs_a_wasm_over_2_mib_in_chunks_and_every_asset_still_verifies,
     ),
 ];
 
@@ -104,10 +112,38 @@ struct StoreArguments {
 }
 
 fn icp_deploy_upgrades_the_canister_and_every_asset_still_verifies(wasm: &[u8]) {
+    icp_deploy_upgrades_to(wasm, wasm);
+}
+
+/// icp-cli installs in chunks once the module, its argument and 500 bytes
+/// for the encoding pass 2 MiB; the wasm is padded to about 2.3 MiB, three
+/// chunks, whatever size the build has today.
+fn icp_deploy_installs_a_wasm_over_2_mib_in_chunks_and_every_asset_still_verifies(wasm: &[u8]) {
+    const MIB: usize = 1024 * 1024;
+    let padding = (2 * MIB + 3 * MIB / 10)
+        .saturating_sub(wasm.len())
+        .max(MIB / 4);
+    let padded = append_custom_section(wasm, "padding", &vec![0; padding]);
+    assert!(padded.len() > 2 * MIB, "{} bytes", padded.len());
+
+    let replica = icp_deploy_upgrades_to(wasm, &padded);
+    let chunks = padded.len().div_ceil(MIB) as u64;
+    let replies = |method| replica.management_replies(method);
+    assert_eq!(replies("upload_chunk"), chunks);
+    assert_eq!(replies("install_chunked_code"), 1);
+    assert_eq!(replies("clear_chunk_store"), 2, "before and after");
+    assert_eq!(replies("install_code"), 1, "only the first install, ours");
+}
+
+/// Installs `installed` with the agent, stores two assets, has icp-cli
+/// upgrade the canister to `deployed`, and checks the module hash icp-cli
+/// and the agent read and that every asset still verifies. Returns the
+/// replica, for what a case checks further.
+fn icp_deploy_upgrades_to(installed: &[u8], deployed: &[u8]) -> Replica {
     const SEED: u8 = 41;
     let replica = Replica::start().expect("replica");
     let deployer = Client::connect(&replica.url(), ed25519_identity(SEED)).expect("agent");
-    let canister = deployer.deploy(wasm).expect("deploy");
+    let canister = deployer.deploy(installed).expect("deploy");
     let assets = [
         (
             "/index.html",
@@ -136,7 +172,7 @@ fn icp_deploy_upgrades_the_canister_and_every_asset_still_verifies(wasm: &[u8]) 
     let (home, project) = (dir.path().join("home"), dir.path().join("project"));
     std::fs::create_dir_all(&home).unwrap();
     std::fs::create_dir_all(&project).unwrap();
-    std::fs::write(project.join("asset_server.wasm"), wasm).unwrap();
+    std::fs::write(project.join("asset_server.wasm"), deployed).unwrap();
     std::fs::write(project.join("deployer.pem"), ed25519_pem(SEED)).unwrap();
     let root_key: String = replica
         .root_key_der()
@@ -183,7 +219,7 @@ fn icp_deploy_upgrades_the_canister_and_every_asset_still_verifies(wasm: &[u8]) 
         &project,
         &["canister", "link", "frontend", &id, "-e", "test"],
     );
-    let deployed = icp(
+    let output = icp(
         &home,
         &project,
         &[
@@ -198,7 +234,7 @@ fn icp_deploy_upgrades_the_canister_and_every_asset_still_verifies(wasm: &[u8]) 
             "deployer",
         ],
     );
-    assert!(deployed.contains(&id), "{deployed}");
+    assert!(output.contains(&id), "{output}");
 
     // canister_status as icp-cli decodes it (the current record, with
     // `status_visibility` and `minimum_incoming_canister_call_cycles`).
@@ -216,7 +252,7 @@ fn icp_deploy_upgrades_the_canister_and_every_asset_still_verifies(wasm: &[u8]) 
         ],
     );
     assert!(
-        status.contains(&format!("Module hash: 0x{}", hex_sha256(wasm))),
+        status.contains(&format!("Module hash: 0x{}", hex_sha256(deployed))),
         "{status}"
     );
     assert!(status.contains(&deployer_principal.to_text()), "{status}");
@@ -232,8 +268,9 @@ fn icp_deploy_upgrades_the_canister_and_every_asset_still_verifies(wasm: &[u8]) 
     }
     assert_eq!(
         deployer.module_hash(canister).expect("canister_status"),
-        Some(sha256(wasm))
+        Some(sha256(deployed))
     );
+    replica
 }
 
 fn sha256(bytes: &[u8]) -> Vec<u8> {

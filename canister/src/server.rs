@@ -182,6 +182,15 @@ impl<M: Memory> AssetServer<M> {
         (self.stores.chunks.heap_matches_stored(), count, bytes)
     }
 
+    /// The large chunks' pages are each used once or free, none lost
+    /// (see `store::pages`); for tests.
+    pub fn chunk_pages_check(&self) -> Result<(), String> {
+        self.stores
+            .chunks
+            .paged_store()
+            .map_or(Ok(()), |paged| paged.check_pages())
+    }
+
     pub fn certified_root(&self) -> Hash {
         self.tree.root_hash()
     }

@@ -9,12 +9,18 @@
 //! bodies the assets list, reading only those chunks) and every write goes
 //! through this type to both, so the copy never differs from stable memory.
 //! Beyond the budget chunks are read from stable memory as before.
+//!
+//! Chunks larger than [`SMALL_CHUNK`] are kept in pages (`pages`), not in
+//! the map: its nodes rewrite every value they hold each time they change.
+//! Their memories are opened when the first such chunk is stored, so a
+//! site of small files keeps their buckets free.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use ic_stable_structures::Memory;
 
-use super::{AssetTable, ChunkId, Chunks};
+use super::pages::PagedChunks;
+use super::{AssetTable, ChunkId, Chunks, VMem};
 
 /// Chunks up to this size are kept on the heap as well: below it, finding
 /// a chunk in stable memory costs more than copying its bytes.
@@ -28,22 +34,34 @@ pub struct ChunkTable<M: Memory> {
     stored: Chunks<M>,
     small: BTreeMap<ChunkId, Box<[u8]>>,
     small_bytes: usize,
+    /// The large chunks, once one was stored; until then their memories
+    /// (index, free runs, pages).
+    paged: Option<PagedChunks<M>>,
+    unopened: Option<[VMem<M>; 3]>,
 }
 
 impl<M: Memory> ChunkTable<M> {
     /// Opens the stored chunks and copies to the heap the small ones that
     /// `assets`' bodies consist of (in chunk order, until the budget).
-    pub fn open(stored: Chunks<M>, assets: &AssetTable<M>) -> Self {
+    pub fn open(stored: Chunks<M>, paged: [VMem<M>; 3], assets: &AssetTable<M>) -> Self {
         let wanted: BTreeSet<ChunkId> = assets
             .iter()
             .flat_map(|(_, record)| record.encodings.values())
             .filter(|e| e.chunks.len() == 1 && e.length as usize <= SMALL_CHUNK)
             .map(|e| e.chunks[0])
             .collect();
+        let (paged, unopened) = if paged.iter().any(|memory| memory.size() > 0) {
+            let [index, free, pages] = paged;
+            (Some(PagedChunks::init(index, free, pages)), None)
+        } else {
+            (None, Some(paged))
+        };
         let mut table = Self {
             stored,
             small: BTreeMap::new(),
             small_bytes: 0,
+            paged,
+            unopened,
         };
         // One pass in key order, reading only the wanted values (the map's
         // values load lazily): cheaper than a lookup per chunk.
@@ -63,29 +81,51 @@ impl<M: Memory> ChunkTable<M> {
     }
 
     pub fn get(&self, id: &ChunkId) -> Option<Vec<u8>> {
-        match self.small.get(id) {
-            Some(bytes) => Some(bytes.to_vec()),
+        if let Some(bytes) = self.small.get(id) {
+            return Some(bytes.to_vec());
+        }
+        match &self.paged {
+            Some(paged) => paged.get(id).or_else(|| self.stored.get(id)),
             None => self.stored.get(id),
         }
     }
 
+    /// Stores chunk `id`, which must be new (ids are never reused).
     pub fn insert(&mut self, id: ChunkId, bytes: Vec<u8>) {
-        self.forget_small(&id);
-        self.keep_small(id, &bytes);
-        self.stored.insert(id, bytes);
+        if bytes.len() > SMALL_CHUNK {
+            self.paged().insert(id, &bytes);
+        } else {
+            self.keep_small(id, &bytes);
+            self.stored.insert(id, bytes);
+        }
     }
 
-    pub fn remove(&mut self, id: &ChunkId) -> Option<Vec<u8>> {
+    /// Drops chunk `id`; true if it was stored.
+    pub fn remove(&mut self, id: &ChunkId) -> bool {
         self.forget_small(id);
-        self.stored.remove(id)
+        let paged = self.paged.as_mut().is_some_and(|paged| paged.remove(id));
+        paged || self.stored.remove(id).is_some()
     }
 
     pub fn len(&self) -> u64 {
-        self.stored.len()
+        self.stored.len() + self.paged.as_ref().map_or(0, PagedChunks::len)
     }
 
     pub fn is_empty(&self) -> bool {
-        self.stored.is_empty()
+        self.len() == 0
+    }
+
+    /// The large chunks, if any was ever stored (for tests).
+    pub fn paged_store(&self) -> Option<&PagedChunks<M>> {
+        self.paged.as_ref()
+    }
+
+    fn paged(&mut self) -> &mut PagedChunks<M> {
+        let unopened = &mut self.unopened;
+        self.paged.get_or_insert_with(|| {
+            let [index, free, pages] = unopened.take().expect("kept until opened");
+            PagedChunks::init(index, free, pages)
+        })
     }
 
     /// Chunks and bytes on the heap (for the benchmark and tests).

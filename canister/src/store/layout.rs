@@ -27,7 +27,7 @@ use ic_stable_structures::Memory;
 use ic_stable_structures::memory_manager::{MemoryId, MemoryManager};
 
 /// The layout this build writes and reads.
-pub const LAYOUT_VERSION: u32 = 1;
+pub const LAYOUT_VERSION: u32 = 2;
 /// First bytes of memory `LAYOUT`; the version follows, little endian.
 pub const LAYOUT_MAGIC: &[u8; 8] = b"ASSETSRV";
 
@@ -122,7 +122,8 @@ fn looks_like_version_0<M: Memory>(manager: &MemoryManager<M>) -> bool {
     used > 0 && nothing_else
 }
 
-/// Writes our layout header into the (empty or version 0) `LAYOUT` memory.
+/// Writes our layout header (this build's version) into `LAYOUT`: empty,
+/// version 0 without one, or an older version's.
 pub fn write_header<M: Memory>(layout: &M) {
     if layout.size() == 0 {
         layout.grow(1);

@@ -15,6 +15,9 @@
 //! | 7  | `PROPOSALS`    | `StableBTreeMap<BatchId, candid operations>` (*)  |
 //! | 8  | `CONFIGURATION`| `StableCell<Configuration>` (upload limits) (*)   |
 //! | 9  | `TREE_SNAPSHOT`| the hashed certification tree, from `pre_upgrade` to `post_upgrade` (*) (`snapshot`) |
+//! | 10 | `CHUNK_INDEX`  | `StableBTreeMap<ChunkId, placement>`: where each large chunk's pages are (*) (`pages`) |
+//! | 11 | `FREE_PAGES`   | `StableBTreeMap<(first page, count), ()>`: the pages not in use (*) |
+//! | 12 | `CHUNK_PAGES`  | the large chunks' bytes, in pages of 1 KiB (*) |
 //!
 //! (*) Opened when first written; until then they take no memory.
 //!
@@ -34,6 +37,9 @@
 //! checked before anything is opened, is in `layout`. Memories
 //! `PROPOSALS` and `CONFIGURATION` needed no new version: an older build
 //! never opens them and ignores the fields they added to `BatchRecord`.
+//! Memories 10 to 12 came with version 2: an older build would not find
+//! the chunks kept there. Chunks stored in `CHUNKS` before stay there and
+//! are read from there.
 //!
 //! Chunks are stored once: an uploaded chunk belongs to its batch (an entry
 //! in `BATCH_CHUNKS`) until a commit hands it to an asset encoding, which
@@ -45,6 +51,7 @@
 
 mod chunks;
 pub mod layout;
+pub mod pages;
 mod records;
 mod snapshot;
 mod table;
@@ -89,6 +96,9 @@ const LAYOUT: MemoryId = MemoryId::new(6);
 const PROPOSALS: MemoryId = MemoryId::new(7);
 const CONFIGURATION: MemoryId = MemoryId::new(8);
 const TREE_SNAPSHOT: MemoryId = MemoryId::new(9);
+const CHUNK_INDEX: MemoryId = MemoryId::new(10);
+const FREE_PAGES: MemoryId = MemoryId::new(11);
+const CHUNK_PAGES: MemoryId = MemoryId::new(12);
 
 pub struct Stores<M: Memory> {
     pub assets: AssetTable<M>,
@@ -147,7 +157,11 @@ impl<M: Memory> Stores<M> {
         }
         let in_use = |id| (manager.get(id).size() > 0).then(|| manager.get(id));
         let assets = AssetTable::open(StableBTreeMap::init(manager.get(ASSETS)));
-        let chunks = ChunkTable::open(StableBTreeMap::init(manager.get(CHUNKS)), &assets);
+        let chunks = ChunkTable::open(
+            StableBTreeMap::init(manager.get(CHUNKS)),
+            [CHUNK_INDEX, FREE_PAGES, CHUNK_PAGES].map(|id| manager.get(id)),
+            &assets,
+        );
         Self {
             assets,
             chunks,
@@ -268,4 +282,21 @@ mod tests {
         assert_eq!(bucket_pages(&old), 128, "reopening keeps the bucket size");
         assert_eq!(stores.next_chunk_id(), 1);
     }
+
+    #[test]
+    fn large_chunks_take_their_memories_when_first_stored_and_reopen() {
+        let memory = VectorMemory::default();
+        let mut stores = Stores::create(memory.clone());
+        stores.chunks.insert(1, vec![5; 4096]);
+        let before = memory.size();
+        assert!(stores.chunks.paged_store().is_none(), "4 KiB stays in the map");
+        stores.chunks.insert(2, vec![6; 300_000]);
+        assert!(memory.size() > before);
+        let stores = Stores::open(memory.clone(), layout::LAYOUT_VERSION);
+        assert_eq!(stores.chunks.len(), 2);
+        assert_eq!(stores.chunks.get(&1), Some(vec![5; 4096]));
+        assert_eq!(stores.chunks.get(&2), Some(vec![6; 300_000]));
+        assert_eq!(stores.chunks.paged_store().map(|p| p.len()), Some(1));
+    }
 }
+

@@ -110,6 +110,9 @@ impl Target for Harness {
         if !self.server.chunk_copies_match_stored().0 {
             return Err("the heap copies of small chunks drifted from stable memory".into());
         }
+        self.server
+            .chunk_pages_check()
+            .map_err(|e| format!("the large chunks' pages: {e}"))?;
         // No chunk leaks and none is lost: stored are exactly those of the
         // bodies served and of the uploads not yet committed.
         let stored = self.server.stored_chunk_count();

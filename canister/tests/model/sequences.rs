@@ -327,7 +327,8 @@ enum Refusal {
 
 fn body() -> impl Strategy<Value = Body> {
     (
-        prop_oneof![3 => 0usize..200, 1 => 900usize..4000],
+        // Past 4 KiB a chunk is kept in pages rather than in the map.
+        prop_oneof![6 => 0usize..200, 2 => 900usize..4000, 1 => 4_000usize..12_000],
         any::<u8>(),
     )
         .prop_map(|(len, seed)| Body { len, seed })

@@ -1307,13 +1307,21 @@ fn upgrade_from_release(wasm: &[u8], release_name: &str) {
         settled,
         "a second upgrade keeps everything"
     );
-    match client.backend.upgrade(&release, upgrade_arg()) {
-        Ok(_) => println!("  downgrade current -> {release_name}: accepted (same layout)"),
-        Err(e) => println!(
-            "  downgrade current -> {release_name}: refused: {}",
-            e.lines().next().unwrap_or("")
-        ),
-    }
+    // Both releases read layout version 1; ours writes 2 (large chunks in
+    // pages), which they could not read: they must refuse it, not start
+    // on a site they would half serve.
+    let refused = client
+        .backend
+        .upgrade(&release, upgrade_arg())
+        .expect_err("a downgrade to a release that cannot read layout version 2 is refused");
+    println!(
+        "  downgrade current -> {release_name}: refused: {}",
+        refused.lines().next().unwrap_or("")
+    );
+    assert!(
+        refused.contains("layout version 2, written by a newer release"),
+        "{refused}"
+    );
     assert_eq!(observe(&mut client), settled, "after the downgrade attempt");
     assert_site(&mut client, &model, &settled, "after the downgrade attempt");
 }

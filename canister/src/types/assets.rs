@@ -93,7 +93,7 @@ pub struct CreateBatchResponse {
     pub batch_id: BatchId,
 }
 
-#[derive(CandidType, Deserialize, Clone, Debug)]
+#[derive(CandidType, Deserialize, Clone, Debug, PartialEq)]
 pub struct CreateChunkArguments {
     pub batch_id: BatchId,
     pub content: ByteBuf,
@@ -104,7 +104,7 @@ pub struct CreateChunkResponse {
     pub chunk_id: ChunkId,
 }
 
-#[derive(CandidType, Deserialize, Clone, Debug)]
+#[derive(CandidType, Deserialize, Clone, Debug, PartialEq)]
 pub struct CreateChunksArguments {
     pub batch_id: BatchId,
     pub content: Vec<ByteBuf>,

@@ -92,6 +92,13 @@ fn upload(world: &mut World, canister: Principal, chunk: &[u8]) -> ChunkHash {
     ok(world, "upload_chunk", Encode!(&arg).unwrap())
 }
 
+/// Uploads `wasm` in chunks of the largest size, in order.
+fn upload_all(world: &mut World, canister: Principal, wasm: &[u8]) -> Vec<ChunkHash> {
+    wasm.chunks(MAX_CHUNK_BYTES)
+        .map(|chunk| upload(world, canister, chunk))
+        .collect()
+}
+
 fn stored(world: &mut World, canister: Principal) -> Vec<ChunkHash> {
     let arg = CanisterIdRecord {
         canister_id: canister,
@@ -133,10 +140,7 @@ fn assert_reject(outcome: Result<Vec<u8>, Reject>, error_code: &str, message: &s
 fn uploaded_chunks_are_listed_and_installed_in_order() {
     let (mut world, canister) = world_with_canister();
     let wasm = large_canister("chunked");
-    let chunks: Vec<ChunkHash> = wasm
-        .chunks(MAX_CHUNK_BYTES)
-        .map(|chunk| upload(&mut world, canister, chunk))
-        .collect();
+    let chunks = upload_all(&mut world, canister, &wasm);
     assert_eq!(chunks.len(), 3);
     for (hash, chunk) in chunks.iter().zip(wasm.chunks(MAX_CHUNK_BYTES)) {
         assert_eq!(hash.hash, sha256(chunk));
@@ -167,10 +171,7 @@ fn chunks_install_as_an_upgrade_and_from_another_canisters_store() {
         ("second", CanisterInstallMode::Upgrade(None)),
     ] {
         let wasm = large_canister(reply);
-        let chunks = wasm
-            .chunks(MAX_CHUNK_BYTES)
-            .map(|chunk| upload(&mut world, store, chunk))
-            .collect();
+        let chunks = upload_all(&mut world, store, &wasm);
         let mut args = Decode!(
             &chunked_install_arg(target, Some(store), chunks, sha256(&wasm)),
             InstallChunkedCodeArgs
@@ -197,10 +198,7 @@ fn chunks_install_as_an_upgrade_and_from_another_canisters_store() {
 fn a_wrong_module_hash_is_rejected_and_nothing_is_installed() {
     let (mut world, canister) = world_with_canister();
     let wasm = large_canister("chunked");
-    let chunks: Vec<ChunkHash> = wasm
-        .chunks(MAX_CHUNK_BYTES)
-        .map(|chunk| upload(&mut world, canister, chunk))
-        .collect();
+    let chunks = upload_all(&mut world, canister, &wasm);
     let mut reversed = chunks.clone();
     reversed.reverse();
     let arg = chunked_install_arg(canister, None, reversed, sha256(&wasm));

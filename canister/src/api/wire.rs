@@ -3,7 +3,8 @@
 //! in candid, written and read directly: candid's generic (de)serializer
 //! spent about 100 K instructions reading a request, 220 K writing a 1 KiB
 //! response, twice the hand-written cost writing a 1.9 MB chunk and 3.8 M
-//! reading one (2 instructions a byte, the whole cost of storing it). An
+//! reading one (2 instructions a byte, the whole cost of storing it). A
+//! large body is neither copied in nor out: see `Argument` and `Encoded`. An
 //! argument typed differently goes through `candid` itself, and the tests
 //! check that both ways give the same bytes and values.
 
@@ -117,24 +118,37 @@ pub fn warm() {
     nested();
 }
 
-/// The reply bytes of `response`.
-pub fn encode_response(response: HttpResponse) -> Vec<u8> {
+/// A reply's bytes, with the body (the one large field) left where it is:
+/// copying a 1.9 MB chunk into the reply buffer cost an instruction a
+/// byte, nearly all of a large body's answer. The parts go to the system
+/// one after the other (`reads`).
+pub struct Encoded<'a> {
+    pub head: Vec<u8>,
+    pub body: &'a [u8],
+    pub tail: Vec<u8>,
+}
+
+impl Encoded<'_> {
+    /// The reply as one buffer (for tests).
+    #[cfg(test)]
+    pub fn to_vec(&self) -> Vec<u8> {
+        [&self.head[..], self.body, &self.tail[..]].concat()
+    }
+}
+
+/// The reply of `http_request`.
+pub fn encode_response(response: &HttpResponse) -> Encoded<'_> {
     let shape = response_shape();
-    let headers_len: usize = response
-        .headers
-        .iter()
-        .map(|(n, v)| n.len() + v.len() + 20)
-        .sum();
-    let strategy_len = match &response.streaming_strategy {
-        Some(StreamingStrategy::Callback { callback, token }) => {
-            callback.0.method.len() + token_len(token) + 64
-        }
-        None => 0,
-    };
-    // Sized once: growing would copy a 1.9 MB body again.
     let mut out = Vec::with_capacity(
-        shape.header.len() + headers_len + strategy_len + response.body.len() + 32,
+        shape.header.len()
+            + response
+                .headers
+                .iter()
+                .map(|(n, v)| n.len() + v.len() + 20)
+                .sum::<usize>()
+            + 32,
     );
+    let mut head = None;
     out.extend_from_slice(&shape.header);
     for field in &shape.fields {
         match *field {
@@ -146,7 +160,10 @@ pub fn encode_response(response: HttpResponse) -> Vec<u8> {
                     write_text(value, &mut out);
                 }
             }
-            "body" => write_blob(&response.body, &mut out),
+            "body" => {
+                leb128(response.body.len() as u64, &mut out);
+                head = Some(std::mem::take(&mut out));
+            }
             "streaming_strategy" => match &response.streaming_strategy {
                 None => out.push(0),
                 Some(StreamingStrategy::Callback { callback, token }) => {
@@ -167,24 +184,33 @@ pub fn encode_response(response: HttpResponse) -> Vec<u8> {
             },
         }
     }
-    out
+    Encoded {
+        head: head.expect("the response shape has a body"),
+        body: &response.body,
+        tail: out,
+    }
 }
 
-/// The reply bytes of `http_request_streaming_callback`.
-pub fn encode_chunk(chunk: Option<StreamingCallbackHttpResponse>) -> Vec<u8> {
+/// The reply of `http_request_streaming_callback`.
+pub fn encode_chunk(chunk: &Option<StreamingCallbackHttpResponse>) -> Encoded<'_> {
     let shape = chunk_shape();
+    let mut out = shape.header.clone();
     let Some(chunk) = chunk else {
-        let mut out = shape.header.clone();
         out.push(0);
-        return out;
+        return Encoded {
+            head: out,
+            body: &[],
+            tail: Vec::new(),
+        };
     };
-    let token_len = chunk.token.as_ref().map_or(0, token_len);
-    let mut out = Vec::with_capacity(shape.header.len() + token_len + chunk.body.len() + 16);
-    out.extend_from_slice(&shape.header);
+    let mut head = None;
     out.push(1);
     for field in &shape.fields {
         match *field {
-            "body" => write_blob(&chunk.body, &mut out),
+            "body" => {
+                leb128(chunk.body.len() as u64, &mut out);
+                head = Some(std::mem::take(&mut out));
+            }
             _ => match &chunk.token {
                 None => out.push(0),
                 Some(token) => {
@@ -194,16 +220,11 @@ pub fn encode_chunk(chunk: Option<StreamingCallbackHttpResponse>) -> Vec<u8> {
             },
         }
     }
-    out
-}
-
-/// Room for what `write_token` writes (an index past 2^300 would only
-/// cost a reallocation).
-fn token_len(token: &StreamingCallbackToken) -> usize {
-    token.key.len()
-        + token.content_encoding.len()
-        + token.sha256.as_ref().map_or(0, |s| s.len())
-        + 64
+    Encoded {
+        head: head.expect("the chunk shape has a body"),
+        body: &chunk.body,
+        tail: out,
+    }
 }
 
 fn write_token(token: &StreamingCallbackToken, out: &mut Vec<u8>) {
@@ -534,14 +555,14 @@ mod tests {
 
     /// Our bytes are candid's, and candid reads them back as `response`.
     fn assert_encodes_as_candid(response: &HttpResponse) {
-        let ours = encode_response(response.clone());
+        let ours = encode_response(response).to_vec();
         assert_eq!(ours, candid::encode_one(response).unwrap());
         let read: HttpResponse = candid::decode_one(&ours).unwrap();
         assert!(same_response(&read, response));
     }
 
     fn assert_chunk_encodes_as_candid(chunk: Option<StreamingCallbackHttpResponse>) {
-        let ours = encode_chunk(chunk.clone());
+        let ours = encode_chunk(&chunk).to_vec();
         assert_eq!(ours, candid::encode_one(&chunk).unwrap());
         assert_eq!(ours, candid::encode_args((&chunk,)).unwrap());
         let read: Option<StreamingCallbackHttpResponse> = candid::decode_one(&ours).unwrap();

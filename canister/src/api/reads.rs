@@ -74,7 +74,7 @@ fn http_request_streaming_callback_interface(
 
 /// Hands `encoded` to the system part by part and replies.
 fn reply(encoded: wire::Encoded<'_>) {
-    for part in [&encoded.head[..], encoded.body, &encoded.tail[..]] {
+    for part in encoded.parts() {
         if !part.is_empty() {
             ic0::msg_reply_data_append(part);
         }

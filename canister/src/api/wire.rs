@@ -120,35 +120,45 @@ pub fn warm() {
 
 /// A reply's bytes, with the body (the one large field) left where it is:
 /// copying a 1.9 MB chunk into the reply buffer cost an instruction a
-/// byte, nearly all of a large body's answer. The parts go to the system
-/// one after the other (`reads`).
+/// byte, nearly all of a large body's answer. The reply is `written[..at]`,
+/// then `body`, then `written[at..]`, handed to the system in turn
+/// (`reads`); one buffer, so a small reply costs no more allocations.
 pub struct Encoded<'a> {
-    pub head: Vec<u8>,
-    pub body: &'a [u8],
-    pub tail: Vec<u8>,
+    written: Vec<u8>,
+    at: usize,
+    body: &'a [u8],
 }
 
-impl Encoded<'_> {
+impl<'a> Encoded<'a> {
+    pub fn parts(&self) -> [&[u8]; 3] {
+        let (head, tail) = self.written.split_at(self.at);
+        [head, self.body, tail]
+    }
+
     /// The reply as one buffer (for tests).
     #[cfg(test)]
     pub fn to_vec(&self) -> Vec<u8> {
-        [&self.head[..], self.body, &self.tail[..]].concat()
+        self.parts().concat()
     }
 }
 
 /// The reply of `http_request`.
 pub fn encode_response(response: &HttpResponse) -> Encoded<'_> {
     let shape = response_shape();
-    let mut out = Vec::with_capacity(
-        shape.header.len()
-            + response
-                .headers
-                .iter()
-                .map(|(n, v)| n.len() + v.len() + 20)
-                .sum::<usize>()
-            + 32,
-    );
-    let mut head = None;
+    let headers_len: usize = response
+        .headers
+        .iter()
+        .map(|(n, v)| n.len() + v.len() + 20)
+        .sum();
+    let strategy_len = match &response.streaming_strategy {
+        Some(StreamingStrategy::Callback { callback, token }) => {
+            callback.0.method.len() + token_len(token) + 64
+        }
+        None => 0,
+    };
+    // Sized once: all but the body.
+    let mut out = Vec::with_capacity(shape.header.len() + headers_len + strategy_len + 32);
+    let mut at = None;
     out.extend_from_slice(&shape.header);
     for field in &shape.fields {
         match *field {
@@ -162,7 +172,7 @@ pub fn encode_response(response: &HttpResponse) -> Encoded<'_> {
             }
             "body" => {
                 leb128(response.body.len() as u64, &mut out);
-                head = Some(std::mem::take(&mut out));
+                at = Some(out.len());
             }
             "streaming_strategy" => match &response.streaming_strategy {
                 None => out.push(0),
@@ -185,31 +195,37 @@ pub fn encode_response(response: &HttpResponse) -> Encoded<'_> {
         }
     }
     Encoded {
-        head: head.expect("the response shape has a body"),
+        written: out,
+        at: at.expect("the response shape has a body"),
         body: &response.body,
-        tail: out,
     }
 }
 
 /// The reply of `http_request_streaming_callback`.
 pub fn encode_chunk(chunk: &Option<StreamingCallbackHttpResponse>) -> Encoded<'_> {
     let shape = chunk_shape();
-    let mut out = shape.header.clone();
+    let token_len = chunk
+        .as_ref()
+        .and_then(|c| c.token.as_ref())
+        .map_or(0, token_len);
+    let mut out = Vec::with_capacity(shape.header.len() + token_len + 16);
+    out.extend_from_slice(&shape.header);
     let Some(chunk) = chunk else {
         out.push(0);
+        let at = out.len();
         return Encoded {
-            head: out,
+            written: out,
+            at,
             body: &[],
-            tail: Vec::new(),
         };
     };
-    let mut head = None;
+    let mut at = None;
     out.push(1);
     for field in &shape.fields {
         match *field {
             "body" => {
                 leb128(chunk.body.len() as u64, &mut out);
-                head = Some(std::mem::take(&mut out));
+                at = Some(out.len());
             }
             _ => match &chunk.token {
                 None => out.push(0),
@@ -221,10 +237,19 @@ pub fn encode_chunk(chunk: &Option<StreamingCallbackHttpResponse>) -> Encoded<'_
         }
     }
     Encoded {
-        head: head.expect("the chunk shape has a body"),
+        written: out,
+        at: at.expect("the chunk shape has a body"),
         body: &chunk.body,
-        tail: out,
     }
+}
+
+/// Room for what `write_token` writes (an index past 2^300 would only
+/// cost a reallocation).
+fn token_len(token: &StreamingCallbackToken) -> usize {
+    token.key.len()
+        + token.content_encoding.len()
+        + token.sha256.as_ref().map_or(0, |s| s.len())
+        + 64
 }
 
 fn write_token(token: &StreamingCallbackToken, out: &mut Vec<u8>) {

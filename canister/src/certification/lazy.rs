@@ -282,7 +282,22 @@ impl LazyTree {
                 }
             }
         }
-        root.write_reveal(&reveals, 0, root.groups.len(), 0, out);
+        let whole = |child: &Child, out: &mut Vec<u8>| child.node.witness(&[]).write_cbor(out);
+        root.write_reveal(&reveals, &whole, 0, root.groups.len(), 0, out);
+    }
+
+    /// Appends the CBOR of `witness(path)` for a path whose every label is
+    /// there, written as the forks are walked (as `write_top_witness`); a
+    /// v2 page view's witness is this. False, with nothing written, if a
+    /// label is absent.
+    pub fn write_path_witness(&self, path: &[&[u8]], out: &mut Vec<u8>) -> bool {
+        let mut root = self.root.borrow_mut();
+        root.hash();
+        if !root.has_path(path) {
+            return false;
+        }
+        root.write_path(path, out);
+        true
     }
 
     /// Reveals `path`: each label on it, or the proof that it is absent;
@@ -573,12 +588,43 @@ impl Level {
         }
     }
 
+    /// Every label of `path` is there (a leaf may end it).
+    fn has_path(&self, path: &[&[u8]]) -> bool {
+        let Some((label, rest)) = path.split_first() else {
+            return true;
+        };
+        match self.find(label).map(|i| &self.children[i].node) {
+            Ok(Node::Level(level)) => level.has_path(rest),
+            Ok(Node::Leaf(_)) => rest.is_empty(),
+            Err(_) => false,
+        }
+    }
+
+    /// `witness(path)` written straight as CBOR, for a path `has_path`
+    /// accepted.
+    fn write_path(&self, path: &[&[u8]], out: &mut Vec<u8>) {
+        let Some((label, rest)) = path.split_first() else {
+            self.witness(&[]).write_cbor(out);
+            return;
+        };
+        let i = self.find(label).expect("has_path checked every label");
+        let below = |child: &Child, out: &mut Vec<u8>| match &child.node {
+            Node::Level(level) => level.write_path(rest, out),
+            Node::Leaf(value) => {
+                out.extend_from_slice(&[0x82, 0x03]);
+                write_bytes(value, out);
+            }
+        };
+        self.write_reveal(&[(i, true)], &below, 0, self.groups.len(), 0, out);
+    }
+
     /// `reveal` written straight as CBOR: `reveals` (sorted, one per
     /// index) says which children show and whether whole or pruned. Over
     /// groups `glo..ghi`, whose tree's forks start at `top[pos]`.
     fn write_reveal(
         &self,
         reveals: &[(usize, bool)],
+        whole: &dyn Fn(&Child, &mut Vec<u8>),
         glo: usize,
         ghi: usize,
         pos: usize,
@@ -589,21 +635,23 @@ impl Level {
         if inside.is_empty() {
             Witness::Pruned(self.top[pos]).write_cbor(out);
         } else if ghi - glo == 1 {
-            self.write_group(self.group_forks(glo), inside, lo, hi, 0, out);
+            self.write_group(self.group_forks(glo), inside, whole, lo, hi, 0, out);
         } else {
             let mid = split_groups(&self.groups, glo, ghi);
             out.extend_from_slice(&[0x83, 0x01]);
-            self.write_reveal(inside, glo, mid, pos + 1, out);
-            self.write_reveal(inside, mid, ghi, pos + 2 * (mid - glo), out);
+            self.write_reveal(inside, whole, glo, mid, pos + 1, out);
+            self.write_reveal(inside, whole, mid, ghi, pos + 2 * (mid - glo), out);
         }
     }
 
     /// `write_reveal` inside one group: children `lo..hi`, whose tree's
     /// forks start at `forks[pos]`.
+    #[allow(clippy::too_many_arguments)]
     fn write_group(
         &self,
         forks: &[Hash],
         reveals: &[(usize, bool)],
+        whole: &dyn Fn(&Child, &mut Vec<u8>),
         lo: usize,
         hi: usize,
         pos: usize,
@@ -619,7 +667,7 @@ impl Level {
             out.extend_from_slice(&[0x83, 0x02]);
             write_bytes(&child.label, out);
             if inside[0].1 {
-                child.node.witness(&[]).write_cbor(out);
+                whole(child, out);
             } else {
                 Witness::Pruned(self.child_node_hash(child)).write_cbor(out);
             }
@@ -627,8 +675,8 @@ impl Level {
         }
         let mid = lo + (hi - lo) / 2;
         out.extend_from_slice(&[0x83, 0x01]);
-        self.write_group(forks, inside, lo, mid, pos + 1, out);
-        self.write_group(forks, inside, mid, hi, pos + 2 * (mid - lo), out);
+        self.write_group(forks, inside, whole, lo, mid, pos + 1, out);
+        self.write_group(forks, inside, whole, mid, hi, pos + 2 * (mid - lo), out);
     }
 
     /// The hash of `child`'s node (clean tree).
@@ -866,6 +914,48 @@ mod tests {
         let mut written = Vec::new();
         LazyTree::default().write_top_witness(&[b"/a"], &mut written);
         assert_eq!(written, [0x81, 0x00]);
+    }
+
+    #[test]
+    fn path_witnesses_written_directly_are_the_witness_trees_cbor() {
+        // Three levels, wide enough for several groups, with leaves that
+        // hold values and empty ones, as the v1 and v2 trees have.
+        let mut t = LazyTree::default();
+        for a in 0..3 {
+            for b in 0..150 {
+                let (a, b) = (format!("a{a}"), format!("b{b:03}"));
+                t.insert(&labels(&[&a, &b, "expr", ""]));
+                t.insert(&labels(&[&a, &b, "other"]));
+            }
+        }
+        t.set_leaf(b"top", &[7; 32]);
+        let found = [
+            vec!["a0", "b000", "expr", ""],
+            vec!["a1", "b077", "expr", ""],
+            vec!["a2", "b149", "other"],
+            vec!["a2", "b149"],
+            vec!["a1"],
+            vec!["top"],
+        ];
+        for path in &found {
+            let path = labels(path);
+            let mut expected = Vec::new();
+            t.witness(&path).write_cbor(&mut expected);
+            let mut written = Vec::new();
+            assert!(t.write_path_witness(&path, &mut written));
+            assert_eq!(written, expected, "{path:?}");
+        }
+        for absent in [
+            vec!["a3"],
+            vec!["a0", "b150"],
+            vec!["top", "below"],
+            vec!["a0", "b001", "expr", "", "x"],
+        ] {
+            let path = labels(&absent);
+            let mut written = Vec::new();
+            assert!(!t.write_path_witness(&path, &mut written), "{absent:?}");
+            assert!(written.is_empty());
+        }
     }
 
     /// The root of one level of leaves from the definition alone: cut

@@ -71,10 +71,12 @@ impl CertifiedTree {
         certification: Certification,
         request_path: &str,
     ) -> Vec<u8> {
-        to_cbor(&Witness::Fork(
-            Box::new(Witness::Pruned(self.v1.root_hash())),
-            Box::new(self.v2.witness(scope, certification, request_path)),
-        ))
+        let mut cbor = SELF_DESCRIBE_TAG.to_vec();
+        cbor.extend_from_slice(&[0x83, 0x01]);
+        Witness::Pruned(self.v1.root_hash()).write_cbor(&mut cbor);
+        self.v2
+            .write_witness(scope, certification, request_path, &mut cbor);
+        cbor
     }
 
     /// The v1 branch whole and the v2 branch pruned, for `certified_tree`.

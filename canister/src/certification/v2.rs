@@ -147,6 +147,29 @@ impl V2Tree {
         }
         Witness::Labeled(LABEL.to_vec(), Box::new(witness))
     }
+
+    /// Appends the CBOR of `witness`: written as the tree is walked for
+    /// an exact match (a page view), built first for the fallback.
+    pub fn write_witness(
+        &self,
+        scope: &Scope,
+        certification: Certification,
+        request_path: &str,
+        out: &mut Vec<u8>,
+    ) {
+        if *scope != Scope::Fallback {
+            let start = out.len();
+            out.extend_from_slice(&[0x83, 0x02]);
+            super::lazy::write_bytes(LABEL, out);
+            let path = entry_path(&scope.labels(), &certification);
+            if self.tree.write_path_witness(&as_slices(&path), out) {
+                return;
+            }
+            out.truncate(start);
+        }
+        self.witness(scope, certification, request_path)
+            .write_cbor(out);
+    }
 }
 
 #[cfg(test)]

@@ -11,8 +11,12 @@ cd "$(dirname "$0")/.."
 ICX_ASSET_VERSION=0.29.0
 root="target/clients/icx-asset-$ICX_ASSET_VERSION"
 if [ ! -x "$root/bin/icx-asset" ]; then
-  echo "Installing icx-asset $ICX_ASSET_VERSION from crates.io into $root..."
-  cargo install --quiet --locked --version "$ICX_ASSET_VERSION" \
+  echo "Installing icx-asset $ICX_ASSET_VERSION from crates.io into $root (first run: a few minutes)..."
+  # Unoptimised: the tests sync small sites with it, and its dependency
+  # tree (ic-agent, TLS with a C build) compiles in 3.4 CPU-minutes this
+  # way against 7.8 optimised, on a path where nothing else builds.
+  CARGO_PROFILE_RELEASE_OPT_LEVEL=0 CARGO_PROFILE_RELEASE_DEBUG=false \
+    cargo install --quiet --locked --version "$ICX_ASSET_VERSION" \
     --root "$root" --target-dir target/clients/build icx-asset
 fi
 echo "icx-asset: $("$root/bin/icx-asset" --version) at $root/bin/icx-asset"

@@ -108,7 +108,7 @@ impl<M: Memory> ChunkTable<M> {
     }
 
     pub fn len(&self) -> u64 {
-        self.stored.len() + self.paged.as_ref().map_or(0, PagedChunks::len)
+        self.stored.len() + self.paged.as_ref().map_or(0, PagedChunks::count)
     }
 
     pub fn is_empty(&self) -> bool {

@@ -289,14 +289,16 @@ mod tests {
         let mut stores = Stores::create(memory.clone());
         stores.chunks.insert(1, vec![5; 4096]);
         let before = memory.size();
-        assert!(stores.chunks.paged_store().is_none(), "4 KiB stays in the map");
+        assert!(
+            stores.chunks.paged_store().is_none(),
+            "4 KiB stays in the map"
+        );
         stores.chunks.insert(2, vec![6; 300_000]);
         assert!(memory.size() > before);
         let stores = Stores::open(memory.clone(), layout::LAYOUT_VERSION);
         assert_eq!(stores.chunks.len(), 2);
         assert_eq!(stores.chunks.get(&1), Some(vec![5; 4096]));
         assert_eq!(stores.chunks.get(&2), Some(vec![6; 300_000]));
-        assert_eq!(stores.chunks.paged_store().map(|p| p.len()), Some(1));
+        assert_eq!(stores.chunks.paged_store().map(|p| p.count()), Some(1));
     }
 }
-

@@ -135,7 +135,8 @@ impl<M: Memory> PagedChunks<M> {
         true
     }
 
-    pub fn len(&self) -> u64 {
+    /// How many chunks are kept here.
+    pub fn count(&self) -> u64 {
         self.index.len()
     }
 
@@ -331,7 +332,7 @@ mod tests {
                 }
                 check_layout(&paged);
             }
-            prop_assert_eq!(paged.len(), model.len() as u64);
+            prop_assert_eq!(paged.count(), model.len() as u64);
             for (id, bytes) in &model {
                 prop_assert_eq!(paged.get(id), Some(bytes.clone()));
             }

@@ -70,7 +70,7 @@ scripts/build.sh
 
 if [ ! -e "$target_dir/debug/preview" ]; then
   say "Building the preview: the in-process host (wasmtime) and today's gateway (ic-http-gateway, with its TLS stack)"
-  say "  first run only: about 11 minutes on 2 cores (measured); later runs: seconds"
+  say "  first run only: about 10 minutes on 2 cores (measured); later runs: seconds"
 else
   say "Building the preview (only what changed)"
 fi

@@ -10,6 +10,9 @@
 
 pub mod access;
 pub mod aliases;
+// The exported methods and the system calls: the canister, and the unit
+// tests that check them (the .did); native users of the crate need neither.
+#[cfg(any(target_arch = "wasm32", test))]
 pub mod api;
 pub mod certification;
 pub mod error;

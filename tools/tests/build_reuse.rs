@@ -1,6 +1,6 @@
 //! What `scripts/preview.sh` compiles, read from `cargo tree`: neither the
 //! PocketIC client nor the uploader's ic-agent (features `pocket-ic` and
-//! `agent`, off by default), and every crate it shares with the test
+//! `agent`, off by default) nor ic-cdk, and every crate it shares with the test
 //! command resolved with the same features as there, so the two commands
 //! share one build of them (tools/Cargo.toml, "Build reuse").
 
@@ -42,7 +42,7 @@ fn crate_name(line: &str) -> &str {
 }
 
 #[test]
-fn preview_compiles_neither_pocket_ic_nor_the_uploaders_ic_agent() {
+fn preview_compiles_neither_pocket_ic_nor_the_uploaders_ic_agent_nor_ic_cdk() {
     let preview = preview_tree();
     assert!(
         preview.iter().any(|line| crate_name(line) == "wasmtime"),
@@ -52,6 +52,9 @@ fn preview_compiles_neither_pocket_ic_nor_the_uploaders_ic_agent() {
         .iter()
         .filter(|line| {
             crate_name(line) == "pocket-ic"
+                // The canister's system API: only its wasm build and its
+                // own unit tests use it (canister/Cargo.toml).
+                || crate_name(line) == "ic-cdk"
                 || line.starts_with("ic-agent v0.49")
                 || (crate_name(line) == "asset-tools"
                     && (line.contains("agent") || line.contains("pocket-ic")))

@@ -255,10 +255,11 @@ pub fn asset_certifications(
     status: u16,
     not_modified: bool,
 ) -> Vec<Certification> {
-    if status == 200 && not_modified {
-        if let Some(certifications) = cached(record) {
-            return certifications;
-        }
+    if status == 200
+        && not_modified
+        && let Some(certifications) = cached(record)
+    {
+        return certifications;
     }
     compute_certifications(record, status, not_modified)
 }

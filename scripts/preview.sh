@@ -62,7 +62,7 @@ fi
 target_dir="${CARGO_TARGET_DIR:-target}"
 
 if [ ! -e "$target_dir/wasm32-unknown-unknown/canister/asset_server.wasm" ]; then
-  say "Building the canister wasm (release; first run: about 2 minutes on 2 cores)"
+  say "Building the canister wasm (release; first run: about 1.5 minutes on 2 cores)"
 else
   say "Building the canister wasm (release)"
 fi
@@ -70,7 +70,7 @@ scripts/build.sh
 
 if [ ! -e "$target_dir/debug/preview" ]; then
   say "Building the preview: the in-process host (wasmtime) and today's gateway (ic-http-gateway, with its TLS stack)"
-  say "  first run only: about 10 minutes on 2 cores (measured); later runs: seconds"
+  say "  first run only: about 6.5 minutes on 2 cores (measured); later runs: seconds"
 else
   say "Building the preview (only what changed)"
 fi

@@ -1055,7 +1055,7 @@ mod tests {
         }
         // A nested level behaves the same.
         let mut nested = LazyTree::default();
-        for (label, _) in &held {
+        for label in held.keys() {
             nested.insert(&[b"a", label]);
         }
         let inner: Vec<(Vec<u8>, Vec<u8>)> = held.keys().map(|k| (k.clone(), Vec::new())).collect();

@@ -1656,6 +1656,10 @@ fn read_v2<T: Target>(
     Ok(whole)
 }
 
+/// Each asset's key, content type, and (encoding, sha256, length) per
+/// encoding: what `list` answers, and what the model expects it to.
+type Listing = Vec<(String, String, Vec<(String, Vec<u8>, u64)>)>;
+
 /// The cheap checks, after every step: list, permissions, certified data.
 fn check_state<T: Target>(h: &mut T, model: &Model) -> Result<(), TestCaseError> {
     // No chunk leaks and none is lost: stored are exactly those of the
@@ -1673,7 +1677,7 @@ fn check_state<T: Target>(h: &mut T, model: &Model) -> Result<(), TestCaseError>
             .map(|s| s.chunk_ids.len())
             .sum::<usize>();
     h.check_internals(expected as u64).map_err(fail)?;
-    let listed: Vec<(String, String, Vec<(String, Vec<u8>, u64)>)> = h
+    let listed: Listing = h
         .list()
         .into_iter()
         .map(|a| {
@@ -1688,7 +1692,7 @@ fn check_state<T: Target>(h: &mut T, model: &Model) -> Result<(), TestCaseError>
             (a.key, a.content_type, encodings)
         })
         .collect();
-    let modeled: Vec<(String, String, Vec<(String, Vec<u8>, u64)>)> = model
+    let modeled: Listing = model
         .assets
         .iter()
         .map(|(key, asset)| {
@@ -1936,8 +1940,8 @@ pub fn run<T: Target>(run: &Run, make: impl Fn() -> T) -> usize {
             timed(1, t);
             let t = std::time::Instant::now();
             // Every body this step replaced or removed.
-            for (key, encoding, old) in model.stale[retired..].to_vec() {
-                check_stale(&mut h, &model, &key, &encoding, &old)?;
+            for (key, encoding, old) in &model.stale[retired..] {
+                check_stale(&mut h, &model, key, encoding, old)?;
             }
             if step % full_every == full_every - 1 || step == ops.len() - 1 {
                 check_served(&mut h, &model, None)?;

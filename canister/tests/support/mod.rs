@@ -28,8 +28,11 @@ pub struct Harness {
     pub now: u64,
     /// The last certificate signed, for (certified data, time): signing
     /// is the slow part of a query, and most queries repeat the last one.
-    certificate: std::cell::RefCell<Option<(([u8; 32], u64), Vec<u8>)>>,
+    certificate: std::cell::RefCell<Option<SignedFor>>,
 }
+
+/// A certificate and the (certified data, time) it was signed for.
+type SignedFor = (([u8; 32], u64), Vec<u8>);
 
 pub fn principal(n: u8) -> Principal {
     Principal::from_slice(&[n; 29])
